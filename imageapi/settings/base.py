@@ -1,0 +1,192 @@
+"""Settings shared by every environment, read from the environment.
+
+Every value has a default that runs the API out of the box on SQLite with
+files in a local folder. Environment-specific modules (local, test,
+production) import this one and override what differs.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+env = environ.Env()
+
+# --- Core -------------------------------------------------------------------
+
+DEBUG = env.bool("DEBUG", default=False)
+# Each environment module sets SECRET_KEY; base deliberately has none.
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+ROOT_URLCONF = "imageapi.urls"
+WSGI_APPLICATION = "imageapi.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "imagekit",
+    "tiers",
+    "uploads",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database and cache -----------------------------------------------------
+
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["ATOMIC_REQUESTS"] = False
+
+CACHES = {
+    "default": env.cache("CACHE_URL", default="locmemcache://"),
+}
+
+# --- Users ------------------------------------------------------------------
+
+AUTH_USER_MODEL = "tiers.User"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": f"django.contrib.auth.password_validation.{name}"}
+    for name in (
+        "UserAttributeSimilarityValidator",
+        "MinimumLengthValidator",
+        "CommonPasswordValidator",
+        "NumericPasswordValidator",
+    )
+]
+LOGIN_URL = "rest_framework:login"
+LOGIN_REDIRECT_URL = "/api/"
+
+# --- Internationalisation ---------------------------------------------------
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and media -------------------------------------------------
+
+STATIC_URL = "static/"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Media is never served from a public URL: every file goes out through a
+# signed link. MEDIA_URL only has to be something Django accepts.
+MEDIA_URL = "/media-not-public/"
+
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+
+# Uploads above this size are spooled to a temporary file, not kept in RAM.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+
+# --- REST framework ---------------------------------------------------------
+
+REST_FRAMEWORK = {
+    # Token first: an anonymous request gets 401 with a header that does not
+    # make browsers pop up a password dialog.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # ?format= filters images by format; renderers are chosen by Accept.
+    "URL_FORMAT_OVERRIDE": None,
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Image API",
+    "DESCRIPTION": (
+        "Upload PNG and JPEG images, list them, and share signed links to "
+        "thumbnails, originals and expiring renditions."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+# --- Images -----------------------------------------------------------------
+
+IMAGEAPI_MAX_UPLOAD_BYTES = env.int("IMAGEAPI_MAX_UPLOAD_BYTES", default=20 * 1024**2)
+IMAGEAPI_MAX_IMAGE_PIXELS = env.int("IMAGEAPI_MAX_IMAGE_PIXELS", default=50_000_000)
+IMAGEAPI_EXPIRING_LINK_MIN_SECONDS = env.int(
+    "IMAGEAPI_EXPIRING_LINK_MIN_SECONDS", default=300
+)
+IMAGEAPI_EXPIRING_LINK_MAX_SECONDS = env.int(
+    "IMAGEAPI_EXPIRING_LINK_MAX_SECONDS", default=30000
+)
+# How long browsers and proxies may keep a file fetched by a permanent link.
+# Short, because a tier change or a deletion revokes the link.
+IMAGEAPI_LINK_CACHE_SECONDS = env.int("IMAGEAPI_LINK_CACHE_SECONDS", default=600)
+# How long a tier's grants are remembered before the database is asked again;
+# edits made through the ORM clear them at once.
+IMAGEAPI_TIER_CACHE_SECONDS = env.int("IMAGEAPI_TIER_CACHE_SECONDS", default=60)
+IMAGEAPI_JPEG_QUALITY = env.int("IMAGEAPI_JPEG_QUALITY", default=85)
+
+IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.JustInTime"
+IMAGEKIT_CACHEFILE_DIR = "images"
+
+# --- Logging ----------------------------------------------------------------
+
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+    },
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "tiers": {"level": LOG_LEVEL},
+        "uploads": {"level": LOG_LEVEL},
+    },
+}
+
+# --- Demo accounts ----------------------------------------------------------
+
+# Password of the accounts `manage.py seed_demo` creates for local use.
+DEMO_PASSWORD = env.str("DEMO_PASSWORD", default="demo-password")

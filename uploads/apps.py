@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+
+
+class UploadsConfig(AppConfig):
+    name = "uploads"
+    verbose_name = "Images"
+
+    def ready(self):
+        from . import signals  # noqa: F401

@@ -1,0 +1,90 @@
+"""imagekit specs for thumbnails: one spec per height, registered on demand.
+
+Heights come from the tiers in the database, which admins edit at any
+time, so a spec is made and registered the first time a height is asked
+for rather than at import.
+"""
+
+import posixpath
+import threading
+
+from django.conf import settings
+from imagekit import ImageSpec, register
+from imagekit.utils import img_to_fobj, open_image
+from pilkit.processors import ProcessorPipeline
+
+from .imaging import FitHeight
+
+_specs = {}
+_specs_lock = threading.Lock()
+
+
+def thumbnail_name(source_name, height):
+    """Return the storage name of a thumbnail, beside its original."""
+    extension = posixpath.splitext(source_name)[1]
+    return posixpath.join(posixpath.dirname(source_name), f"{height}{extension}")
+
+
+def save_options(image_format, image, icc_profile):
+    """Return the keyword arguments for saving a thumbnail with Pillow."""
+    options = {}
+    if image_format == "JPEG":
+        options["quality"] = settings.IMAGEAPI_JPEG_QUALITY
+    if icc_profile and image.mode in ("RGB", "RGBA", "L", "LA"):
+        options["icc_profile"] = icc_profile
+    return options
+
+
+class Thumbnail(ImageSpec):
+    """A copy of the source `height` pixels high, in the source's format.
+
+    Subclasses set `height`; use `thumbnail_spec()` to get one.
+    """
+
+    height = None
+    # Modes are handled by FitHeight: imagekit's conversion would flatten
+    # grey images with alpha to RGB.
+    autoconvert = False
+
+    @property
+    def processors(self):
+        return [FitHeight(self.height)]
+
+    @property
+    def cachefile_name(self):
+        return thumbnail_name(self.source.name, self.height)
+
+    def generate(self):
+        """Return a file object holding the encoded thumbnail.
+
+        Unlike the inherited method this keeps the colour profile, writes
+        no metadata and saves in the source's own format.
+        """
+        self.source.open("rb")
+        try:
+            image = open_image(self.source)
+            image_format = image.format
+            icc_profile = image.info.get("icc_profile")
+            thumbnail = ProcessorPipeline(self.processors).process(image)
+            options = save_options(image_format, thumbnail, icc_profile)
+            return img_to_fobj(thumbnail, image_format, autoconvert=False, **options)
+        finally:
+            self.source.close()
+
+
+def thumbnail_spec(height):
+    """Return the spec class for thumbnails `height` pixels high.
+
+    The first call for a height registers the spec with imagekit under the
+    id ``uploads:thumbnail:<height>``.
+    """
+    spec = _specs.get(height)
+    if spec is not None:
+        return spec
+    with _specs_lock:
+        spec = _specs.get(height)
+        if spec is None:
+            spec = type(f"Thumbnail{height}", (Thumbnail,), {"height": height})
+            register.generator(f"uploads:thumbnail:{height}", spec)
+            _specs[height] = spec
+    return spec

@@ -1,0 +1,183 @@
+"""The image endpoints and the view behind every signed link."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db.models import F
+from django.http import FileResponse, Http404, HttpResponse
+from django.utils import timezone
+from django.utils.http import http_date
+from django.views.decorators.http import require_safe
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+
+from tiers.grants import grants_for_tier
+
+from .filters import ImageFilter
+from .links import Link, LinkExpired, LinkInvalid, read_link
+from .models import Image
+from .pagination import NewestFirstPagination
+from .serializers import (
+    ExpiringLinkSerializer,
+    ImageSerializer,
+    ImageUploadSerializer,
+)
+from .services import open_rendition, store_image
+
+logger = logging.getLogger(__name__)
+
+NOT_FOUND = OpenApiResponse(description="No image of yours has this id.")
+INVALID = OpenApiResponse(
+    description="The input was refused; messages are keyed by field."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List your images, newest first"),
+    retrieve=extend_schema(
+        summary="Show one of your images", responses={200: ImageSerializer, 404: NOT_FOUND}
+    ),
+    destroy=extend_schema(
+        summary="Delete an image and every file made from it",
+        responses={204: None, 404: NOT_FOUND},
+    ),
+)
+class ImageViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Your images. Upload PNG or JPEG files; links follow your tier."""
+
+    serializer_class = ImageSerializer
+    pagination_class = NewestFirstPagination
+    filterset_class = ImageFilter
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return Image.objects.none()
+        return Image.objects.filter(owner=self.request.user)
+
+    def get_serializer_class(self):
+        if self.action == "create":
+            return ImageUploadSerializer
+        if self.action == "expiring_links":
+            return ExpiringLinkSerializer
+        return ImageSerializer
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        user = self.request.user
+        if user.is_authenticated:
+            context["grants"] = grants_for_tier(user.tier_id)
+        return context
+
+    @extend_schema(
+        summary="Upload an image",
+        request=ImageUploadSerializer,
+        responses={201: ImageSerializer, 400: INVALID},
+    )
+    def create(self, request, *args, **kwargs):
+        upload = self.get_serializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+
+        image = store_image(
+            request.user, upload.validated_data["image"], upload.facts
+        )
+
+        data = ImageSerializer(image, context=self.get_serializer_context()).data
+        return Response(
+            data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])}
+        )
+
+    @extend_schema(
+        summary="Create a link to the image that works for a limited time",
+        request=ExpiringLinkSerializer,
+        responses={
+            201: ExpiringLinkSerializer,
+            400: INVALID,
+            403: OpenApiResponse(description="Your tier has no expiring links."),
+            404: NOT_FOUND,
+        },
+    )
+    @action(detail=True, methods=["post"], url_path="expiring-links")
+    def expiring_links(self, request, pk=None):
+        image = self.get_object()
+        serializer = self.get_serializer(data=request.data)
+        if not serializer.context["grants"].expiring_links:
+            raise PermissionDenied("Your tier does not include expiring links.")
+        serializer.is_valid(raise_exception=True)
+
+        expires_in = serializer.validated_data["expires_in"]
+        height = serializer.validated_data.get("height")
+        now = timezone.now().replace(microsecond=0)
+        link = Link(image.pk.hex, height, now + timedelta(seconds=expires_in))
+        logger.info(
+            "Expiring link issued: image=%s height=%s expires_in=%s",
+            image.pk,
+            height,
+            expires_in,
+        )
+
+        body = {
+            "url": link.absolute_url(request),
+            "expires_at": link.expires_at,
+            "expires_in": expires_in,
+        }
+        return Response(
+            ExpiringLinkSerializer(body).data, status=status.HTTP_201_CREATED
+        )
+
+
+def link_allowed(link, grants):
+    """Tell whether the owner's current tier still grants what `link` serves."""
+    if link.height is not None and not grants.allows_height(link.height):
+        return False
+    if link.expires_at is not None:
+        return grants.expiring_links
+    return link.height is not None or grants.original_link
+
+
+@require_safe
+def serve_file(request, token):
+    """Send the file a signed link points at, if the link still holds.
+
+    404 for a link that was tampered with, whose image is gone or whose
+    rendition the owner's tier no longer grants; 410 for an expired link.
+    """
+    now = timezone.now()
+    try:
+        link = read_link(token, now=now)
+    except LinkInvalid:
+        raise Http404("No such file.") from None
+    except LinkExpired:
+        return HttpResponse("This link has expired.\n", status=410, content_type="text/plain")
+
+    image = (
+        Image.objects.filter(pk=link.image_id)
+        .annotate(tier_id=F("owner__tier_id"))
+        .first()
+    )
+    if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
+        raise Http404("No such file.")
+
+    response = FileResponse(
+        open_rendition(image, link.height),
+        content_type=image.content_type,
+        filename=image.name,
+    )
+    rendition = link.height or "original"
+    response["ETag"] = f'"{image.pk.hex}-{rendition}"'
+    response["Last-Modified"] = http_date(image.created_at.timestamp())
+    max_age = settings.IMAGEAPI_LINK_CACHE_SECONDS
+    if link.expires_at is not None:
+        seconds_left = int((link.expires_at - now).total_seconds())
+        max_age = min(max_age, seconds_left)
+    response["Cache-Control"] = f"public, max-age={max_age}"
+    return response
