@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html
 
 from tiers.grants import grants_for_tier
@@ -14,7 +15,7 @@ class ImageAdmin(admin.ModelAdmin):
         "name",
         "owner",
         "format",
-        "size",
+        "file_size",
         "dimensions",
         "created_at",
     ]
@@ -39,6 +40,10 @@ class ImageAdmin(admin.ModelAdmin):
         # Uploads go through the API, which validates them.
         return False
 
+    @admin.display(description="file size", ordering="size")
+    def file_size(self, image):
+        return filesizeformat(image.size)
+
     @admin.display(description="size in px")
     def dimensions(self, image):
         return f"{image.width}×{image.height}"
@@ -50,6 +55,10 @@ class ImageAdmin(admin.ModelAdmin):
         if not heights:
             return "—"
         url = Link(image.pk.hex, heights[0]).path()
+        # A checkerboard behind the thumbnail shows where it is transparent.
         return format_html(
-            '<img src="{}" alt="" style="max-height:64px;max-width:128px">', url
+            '<img src="{}" alt="" style="max-height:64px;max-width:128px;'
+            "background:repeating-conic-gradient(#ccc 0 25%,#fff 0 50%) "
+            '0 0/12px 12px">',
+            url,
         )

@@ -108,6 +108,11 @@ class ImageViewSet(
     )
     @action(detail=True, methods=["post"], url_path="expiring-links")
     def expiring_links(self, request, pk=None):
+        """Create a link to this image that works for `expires_in` seconds.
+
+        Give `height` for one of your tier's thumbnails; leave it out for the
+        original file.
+        """
         image = self.get_object()
         serializer = self.get_serializer(data=request.data)
         if not serializer.context["grants"].expiring_links:
