@@ -71,7 +71,8 @@ def store_image(owner, upload, facts):
         with transaction.atomic(durable=True):
             image.save(force_insert=True)
     except BaseException:
-        image.file.delete(save=False)
+        # The image's folder is new and holds nothing else: remove it whole.
+        delete_image_files(image)
         raise
 
     logger.info(
