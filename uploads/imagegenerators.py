@@ -13,7 +13,7 @@ from imagekit import ImageSpec, register
 from imagekit.utils import img_to_fobj, open_image
 from pilkit.processors import ProcessorPipeline
 
-from .imaging import FitHeight
+from .imaging import JPEG_FORMATS, FitHeight
 
 _specs = {}
 _specs_lock = threading.Lock()
@@ -63,7 +63,8 @@ class Thumbnail(ImageSpec):
         self.source.open("rb")
         try:
             image = open_image(self.source)
-            image_format = image.format
+            # A thumbnail holds one picture, so a multi-picture JPEG's is plain.
+            image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
             icc_profile = image.info.get("icc_profile")
             thumbnail = ProcessorPipeline(self.processors).process(image)
             options = save_options(image_format, thumbnail, icc_profile)

@@ -13,7 +13,10 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 
 logger = logging.getLogger(__name__)
 
-ACCEPTED_FORMATS = {"JPEG": "jpeg", "PNG": "png"}
+# Pillow names a JPEG that carries more pictures after the first (phones
+# store depth and gain maps that way) MPO; it is still a JPEG file.
+ACCEPTED_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png"}
+JPEG_FORMATS = {"JPEG", "MPO"}
 
 # EXIF orientations that turn the picture on its side; the other transposes
 # keep width and height as stored.
@@ -195,7 +198,7 @@ class FitHeight:
         if orientation in SIDEWAYS_ORIENTATIONS:
             target = target[::-1]
 
-        if image.format == "JPEG":
+        if image.format in JPEG_FORMATS:
             image.draft(image.mode, target)
         image = displayable(image)
         if image.size != target:
