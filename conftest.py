@@ -216,7 +216,8 @@ def media_entries(kind):
     found = []
     for folder, dirnames, filenames in os.walk(root):
         names = filenames if kind == "files" else dirnames
-        found.extend((Path(folder) / name).relative_to(root).as_posix() for name in names)
+        for name in names:
+            found.append((Path(folder) / name).relative_to(root).as_posix())
     return sorted(found)
 
 
