@@ -24,6 +24,9 @@ class ImageSerializer(serializers.ModelSerializer):
     the tier does not grant them.
     """
 
+    # Keys left out, not null, when the owner's tier does not grant them.
+    WITHHELD_UNLESS_GRANTED = ("original", "expiring_links")
+
     id = serializers.CharField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="image-detail")
     thumbnails = serializers.SerializerMethodField(
@@ -80,7 +83,7 @@ class ImageSerializer(serializers.ModelSerializer):
 
     def to_representation(self, image):
         data = super().to_representation(image)
-        for key in ("original", "expiring_links"):
+        for key in self.WITHHELD_UNLESS_GRANTED:
             if data[key] is None:
                 del data[key]
         return data
@@ -102,6 +105,11 @@ class ImageUploadSerializer(serializers.Serializer):
         return upload
 
 
+@extend_schema_field(OpenApiTypes.INT)
+class TierHeightField(serializers.ChoiceField):
+    """A thumbnail height of the caller's tier; the choices are set per request."""
+
+
 class WholeSecondsField(serializers.IntegerField):
     """An integer that refuses booleans, fractions and decimal strings."""
 
@@ -121,7 +129,7 @@ class ExpiringLinkSerializer(serializers.Serializer):
     Expects `grants` in the context: `height` must be one of its heights.
     """
 
-    height = serializers.ChoiceField(
+    height = TierHeightField(
         choices=[],
         required=False,
         allow_null=True,
