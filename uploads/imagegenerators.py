@@ -67,6 +67,8 @@ class Thumbnail(ImageSpec):
             image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
             icc_profile = image.info.get("icc_profile")
             thumbnail = ProcessorPipeline(self.processors).process(image)
+            # Pillow would write the source's JPEG comment into the thumbnail.
+            thumbnail.info.pop("comment", None)
             options = save_options(image_format, thumbnail, icc_profile)
             return img_to_fobj(thumbnail, image_format, autoconvert=False, **options)
         finally:
