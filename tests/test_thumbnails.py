@@ -155,6 +155,26 @@ def test_thumbnail_carries_no_exif_or_gps(
     assert dict(Image.open(io.BytesIO(response.body)).getexif()) == {}
 
 
+def test_jpeg_thumbnail_carries_no_comment_or_xmp(
+    basic_user, upload_image, make_image, fetch
+):
+    xmp = (
+        b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf='
+        b'"http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description '
+        b'xmlns:exif="http://ns.adobe.com/exif/1.0/" exif:GPSLatitude="52,13N"/>'
+        b"</rdf:RDF></x:xmpmeta>"
+    )
+    content = make_image("JPEG", xmp=xmp, comment=b"taken at home, 5 Elm St")
+    assert b"GPSLatitude" in content and b"Elm St" in content
+    body = upload_image(basic_user, "photo.jpg", content)
+
+    response = fetch(body["thumbnails"]["200"])
+
+    assert b"GPSLatitude" not in response.body
+    assert b"Elm St" not in response.body
+    assert "comment" not in Image.open(io.BytesIO(response.body)).info
+
+
 def test_thumbnail_keeps_the_colour_profile(
     basic_user, upload_image, make_image, fetch_image
 ):
