@@ -158,6 +158,23 @@ def test_image_name_can_be_edited(admin_client, populated):
     assert image.name == "renamed.png"
 
 
+def test_admin_resets_a_token_by_deleting_and_adding_it(
+    admin_client, populated, premium_user
+):
+    old_key = Token.objects.get(user=premium_user).key
+
+    deleted = admin_client.post(
+        f"/admin/authtoken/tokenproxy/{premium_user.pk}/delete/", {"post": "yes"}
+    )
+    added = admin_client.post(
+        "/admin/authtoken/tokenproxy/add/", {"user": premium_user.pk}
+    )
+
+    assert (deleted.status_code, added.status_code) == (302, 302)
+    new_key = Token.objects.get(user=premium_user).key
+    assert new_key != old_key
+
+
 # --- Tiers ------------------------------------------------------------------
 
 

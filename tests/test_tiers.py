@@ -56,6 +56,13 @@ def test_user_made_through_the_orm_without_a_tier_starts_on_basic(db):
     assert user.tier.name == "Basic"
 
 
+def test_user_made_by_model_bakery_without_a_tier_starts_on_basic(db):
+    user = baker.make("tiers.User")
+
+    assert user.tier.name == "Basic"
+    assert Tier.objects.count() == 3
+
+
 def test_user_made_with_create_user_starts_on_basic(db):
     user = get_user_model().objects.create_user("new", password="x-secret-1")
 
@@ -75,6 +82,14 @@ def test_new_users_start_on_whichever_tier_is_the_default(db):
     user = get_user_model().objects.create_user("new")
 
     assert user.tier.name == "Premium"
+
+
+def test_new_users_fall_back_to_the_oldest_tier_when_none_is_default(db):
+    Tier.objects.update(is_default=False)
+
+    user = get_user_model().objects.create_user("new")
+
+    assert user.tier.name == "Basic"
 
 
 def test_user_keeps_the_tier_given_at_creation(db):
