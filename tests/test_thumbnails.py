@@ -5,7 +5,7 @@ import io
 import pytest
 from django.core.files.storage import default_storage
 from model_bakery import baker
-from PIL import Image, ImageCms
+from PIL import ExifTags, Image, ImageCms, ImageOps
 
 from tiers.models import ThumbnailHeight
 from uploads.models import Image as StoredImage
@@ -98,6 +98,43 @@ def test_thumbnail_is_upright_when_exif_says_the_photo_is_sideways(
     assert thumbnail.size == (133, 200)
     assert close_to(thumbnail.getpixel((66, 20)), top)
     assert close_to(thumbnail.getpixel((66, 180)), bottom)
+
+
+def quadrants(size):
+    """Return an image with a different colour in each quarter."""
+    width, height = size
+    image = Image.new("RGB", size, (255, 0, 0))
+    image.paste((0, 255, 0), (width // 2, 0, width, height // 2))
+    image.paste((0, 0, 255), (0, height // 2, width // 2, height))
+    image.paste((255, 255, 0), (width // 2, height // 2, width, height))
+    return image
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+@pytest.mark.parametrize("image_format", ["PNG", "JPEG"])
+def test_thumbnail_matches_every_exif_orientation(
+    basic_user,
+    upload_image,
+    encode_image,
+    make_exif,
+    fetch_image,
+    orientation,
+    image_format,
+):
+    source = quadrants((400, 300))
+    content = encode_image(source, image_format, exif=make_exif(orientation))
+    body = upload_image(basic_user, content=content)
+
+    thumbnail = fetch_image(body["thumbnails"]["200"]).convert("RGB")
+
+    source.getexif()[ExifTags.Base.Orientation] = orientation
+    upright = ImageOps.exif_transpose(source)
+    assert thumbnail.size == (round(upright.width * 200 / upright.height), 200)
+    expected = upright.resize(thumbnail.size)
+    width, height = thumbnail.size
+    for x in (width // 4, 3 * width // 4):
+        for y in (height // 4, 3 * height // 4):
+            assert close_to(thumbnail.getpixel((x, y)), expected.getpixel((x, y)))
 
 
 def test_thumbnail_of_an_upside_down_photo_is_turned(

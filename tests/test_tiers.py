@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.management import call_command
 from model_bakery import baker
 
 from tiers.models import ThumbnailHeight, Tier
@@ -67,6 +68,14 @@ def test_user_made_with_create_user_starts_on_basic(db):
     user = get_user_model().objects.create_user("new", password="x-secret-1")
 
     assert get_user_model().objects.get(pk=user.pk).tier.name == "Basic"
+
+
+def test_createsuperuser_command_makes_a_basic_user(db):
+    call_command(
+        "createsuperuser", "--noinput", username="root", email="root@example.com"
+    )
+
+    assert get_user_model().objects.get(username="root").tier.name == "Basic"
 
 
 def test_superuser_starts_on_basic(db):
