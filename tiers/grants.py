@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
 from .models import Tier
 
@@ -53,4 +54,8 @@ def grants_for_tier(tier_id):
 
 def forget_tier(tier_id):
     """Drop the tier's cached grants so the next lookup reads the database."""
-    cache.delete(_cache_key(tier_id))
+    key = _cache_key(tier_id)
+    cache.delete(key)
+    # A request that read the tier before the edit was committed may have
+    # cached the old grants again in the meantime.
+    transaction.on_commit(lambda: cache.delete(key))
