@@ -2,9 +2,11 @@
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.cache import cache
 from django.core.management import call_command
 from model_bakery import baker
 
+from tiers.grants import _cache_key, grants_for_tier
 from tiers.models import ThumbnailHeight, Tier
 
 BASE_KEYS = {
@@ -305,3 +307,19 @@ def test_edit_to_one_tier_leaves_other_tiers_alone(
     ThumbnailHeight.objects.create(tier=basic_user.tier, height=100)
 
     assert list(premium_detail()["thumbnails"]) == ["200", "400"]
+
+
+def test_grants_cached_by_a_request_during_the_edit_are_dropped_on_commit(
+    premium_user, django_capture_on_commit_callbacks
+):
+    tier = premium_user.tier
+    stale = grants_for_tier(tier.pk)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        tier.original_link = False
+        tier.save()
+        # Another request, still seeing the tier as it was before the commit,
+        # remembers the old grants.
+        cache.set(_cache_key(tier.pk), stale)
+
+    assert grants_for_tier(tier.pk).original_link is False
