@@ -63,7 +63,7 @@ class Thumbnail(ImageSpec):
         self.source.open("rb")
         try:
             image = open_image(self.source)
-            # A thumbnail holds one picture, so a multi-picture JPEG's is plain.
+            # A thumbnail holds one picture: that of a multi-picture JPEG is plain.
             image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
             icc_profile = image.info.get("icc_profile")
             thumbnail = ProcessorPipeline(self.processors).process(image)
