@@ -1,5 +1,8 @@
 # Two commands on a fresh machine:  make run  (serve on :8000)  and  make test.
 # Needs Python 3.11 or newer and make; everything else goes into .venv.
+# The production stack's checks, which install PostgreSQL, Redis and nginx
+# from Debian's packages and run them on 127.0.0.1:  make test-postgres,
+# make e2e. `make tls-cert` makes the certificate docker-compose.yml expects.
 
 PYTHON ?= python3
 VENV := .venv
@@ -7,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test migrate clean
+.PHONY: run test test-postgres e2e tls-cert migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -32,6 +35,15 @@ run: migrate
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+test-postgres: $(VENV)/.installed-dev
+	PYTHON=$(abspath $(BIN)/python) tests/e2e/postgres-suite.sh $(PYTEST_ARGS)
+
+e2e: $(VENV)/.installed-base
+	PYTHON=$(abspath $(BIN)/python) tests/e2e/run.sh
+
+tls-cert:
+	deploy/make-tls-cert.sh deploy/tls $${DOMAIN:-localhost}
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -1,3 +1,5 @@
+"""Where each URL goes: the API, signed file links, admin, health check."""
+
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
@@ -6,6 +8,8 @@ from rest_framework.authtoken.views import obtain_auth_token
 
 from uploads.urls import api_urlpatterns, file_urlpatterns
 
+from .health import healthz
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/api/", permanent=False)),
     path("api/", include(api_urlpatterns)),
@@ -13,5 +17,6 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api-auth/", include("rest_framework.urls")),
     path("admin/", admin.site.urls),
+    path("healthz", healthz, name="healthz"),
     *file_urlpatterns,
 ]

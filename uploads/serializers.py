@@ -1,5 +1,6 @@
 """How images and links look on the wire."""
 
+import logging
 import re
 
 from django.conf import settings
@@ -12,6 +13,8 @@ from .imaging import InvalidImage
 from .links import Link
 from .models import Image
 from .services import check_upload
+
+logger = logging.getLogger(__name__)
 
 WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
 
@@ -101,8 +104,27 @@ class ImageUploadSerializer(serializers.Serializer):
         try:
             self.facts = check_upload(upload)
         except InvalidImage as exc:
+            log_rejected_upload(self.context.get("request"), upload, exc.code)
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
         return upload
+
+
+def log_rejected_upload(request, upload, reason):
+    """Record why an upload was refused, with who sent it and how big it was."""
+    user = getattr(request, "user", None)
+    user_id = user.pk if user is not None else None
+    logger.info(
+        "Upload rejected: reason=%s user=%s bytes=%s",
+        reason,
+        user_id,
+        upload.size,
+        extra={
+            "event": "upload_rejected",
+            "reason": reason,
+            "user_id": user_id,
+            "bytes": upload.size,
+        },
+    )
 
 
 @extend_schema_field(OpenApiTypes.INT)

@@ -83,6 +83,13 @@ def store_image(owner, upload, facts):
         image.size,
         image.width,
         image.height,
+        extra={
+            "event": "image_stored",
+            "image_id": str(image.pk),
+            "user_id": owner.pk,
+            "format": image.format,
+            "bytes": image.size,
+        },
     )
     return image
 
@@ -109,20 +116,23 @@ def thumbnail_file(image, height):
     return cachefile
 
 
-def open_rendition(image, height=None):
-    """Open the stored file of a rendition: the original or a thumbnail.
+def rendition_name(image, height=None):
+    """Return the storage name of a rendition, making a thumbnail if needed.
 
     A thumbnail is made on first request. One that vanished from the
-    storage behind the cache's back is made again.
+    storage behind the cache's back is made again, so the name returned
+    always points at a file.
     """
-    storage = image.file.storage
     if height is None:
-        return storage.open(image.file.name, "rb")
+        return image.file.name
 
     cachefile = thumbnail_file(image, height)
-    try:
-        return storage.open(cachefile.name, "rb")
-    except FileNotFoundError:
+    if not image.file.storage.exists(cachefile.name):
         logger.warning("Thumbnail %s was missing; making it again.", cachefile.name)
         cachefile.generate(force=True)
-        return storage.open(cachefile.name, "rb")
+    return cachefile.name
+
+
+def open_rendition(image, height=None):
+    """Open the stored file of a rendition: the original or a thumbnail."""
+    return image.file.storage.open(rendition_name(image, height), "rb")

@@ -2,12 +2,13 @@
 
 import logging
 from datetime import timedelta
+from urllib.parse import quote
 
 from django.conf import settings
 from django.db.models import F
 from django.http import FileResponse, Http404, HttpResponse
 from django.utils import timezone
-from django.utils.http import http_date
+from django.utils.http import content_disposition_header, http_date
 from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
@@ -26,7 +27,7 @@ from .serializers import (
     ImageSerializer,
     ImageUploadSerializer,
 )
-from .services import open_rendition, store_image
+from .services import rendition_name, store_image
 
 logger = logging.getLogger(__name__)
 
@@ -128,6 +129,13 @@ class ImageViewSet(
             image.pk,
             height,
             expires_in,
+            extra={
+                "event": "link_issued",
+                "image_id": str(image.pk),
+                "user_id": request.user.pk,
+                "height": height,
+                "expires_in": expires_in,
+            },
         )
 
         body = {
@@ -162,7 +170,9 @@ def serve_file(request, token):
     except LinkInvalid:
         raise Http404("No such file.") from None
     except LinkExpired:
-        return HttpResponse("This link has expired.\n", status=410, content_type="text/plain")
+        return HttpResponse(
+            "This link has expired.\n", status=410, content_type="text/plain"
+        )
 
     image = (
         Image.objects.filter(pk=link.image_id)
@@ -172,11 +182,34 @@ def serve_file(request, token):
     if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
         raise Http404("No such file.")
 
-    response = FileResponse(
-        open_rendition(image, link.height),
-        content_type=image.content_type,
-        filename=image.name,
-    )
+    name = rendition_name(image, link.height)
+    location = settings.IMAGEAPI_ACCEL_REDIRECT_LOCATION
+    if location:
+        response = accel_redirect(location, name, image)
+    else:
+        response = FileResponse(
+            image.file.storage.open(name, "rb"),
+            content_type=image.content_type,
+            filename=image.name,
+        )
+    add_caching_headers(response, image, link, now)
+    return response
+
+
+def accel_redirect(location, name, image):
+    """Return an empty response that has nginx send the stored file `name`.
+
+    nginx answers X-Accel-Redirect from its internal `location`, which
+    aliases MEDIA_ROOT; the body and its length come from there.
+    """
+    response = HttpResponse(content_type=image.content_type)
+    response["X-Accel-Redirect"] = location.rstrip("/") + "/" + quote(name)
+    response["Content-Disposition"] = content_disposition_header(False, image.name)
+    return response
+
+
+def add_caching_headers(response, image, link, now):
+    """Set validators and a max-age no longer than an expiring link has left."""
     rendition = link.height or "original"
     response["ETag"] = f'"{image.pk.hex}-{rendition}"'
     response["Last-Modified"] = http_date(image.created_at.timestamp())
@@ -185,4 +218,3 @@ def serve_file(request, token):
         seconds_left = int((link.expires_at - now).total_seconds())
         max_age = min(max_age, seconds_left)
     response["Cache-Control"] = f"public, max-age={max_age}"
-    return response

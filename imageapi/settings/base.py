@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from imageapi.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -168,27 +170,22 @@ IMAGEAPI_LINK_CACHE_SECONDS = env.int("IMAGEAPI_LINK_CACHE_SECONDS", default=600
 IMAGEAPI_TIER_CACHE_SECONDS = env.int("IMAGEAPI_TIER_CACHE_SECONDS", default=60)
 IMAGEAPI_JPEG_QUALITY = env.int("IMAGEAPI_JPEG_QUALITY", default=85)
 
+# nginx's internal location that aliases MEDIA_ROOT, e.g. "/protected-media/".
+# When set, a signed link is checked here and answered with X-Accel-Redirect
+# so that nginx sends the bytes; when empty, Django streams the file itself.
+IMAGEAPI_ACCEL_REDIRECT_LOCATION = env.str(
+    "IMAGEAPI_ACCEL_REDIRECT_LOCATION", default=""
+)
+
 IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.JustInTime"
 IMAGEKIT_CACHEFILE_DIR = "images"
 
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
-    },
-    "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
-    },
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {
-        "tiers": {"level": LOG_LEVEL},
-        "uploads": {"level": LOG_LEVEL},
-    },
-}
+# "plain" text or "json", one object per line; production defaults to json.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+LOGGING = logging_config(level=LOG_LEVEL, style=LOG_FORMAT, stream="ext://sys.stderr")
 
 # --- Demo accounts ----------------------------------------------------------
 
