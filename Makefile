@@ -31,6 +31,8 @@ migrate: $(VENV)/.installed-base
 
 run: migrate
 	$(BIN)/python manage.py seed_demo
+	@# /healthz reports the media storage down until its folder exists.
+	mkdir -p "$${MEDIA_ROOT:-media}"
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(VENV)/.installed-dev

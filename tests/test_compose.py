@@ -25,7 +25,7 @@ from tests.e2e.stack import (
 
 PROJECT = Path(__file__).resolve().parent.parent
 TEMPLATE = (PROJECT / "deploy/nginx.conf.template").read_text()
-README = (PROJECT / "deploy/README-production.md").read_text()
+README = (PROJECT / "README.md").read_text()
 COMPOSE = load_compose()
 SERVICES = COMPOSE["services"]
 # As the README makes them: `openssl rand -hex 32`.
