@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test migrate clean
+.PHONY: run test bench migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,6 +23,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@
 
+$(VENV)/.installed-bench: $(VENV)/.installed-base requirements/bench.txt
+	$(BIN)/pip install --quiet -r requirements/bench.txt
+	touch $@
+
 migrate: $(VENV)/.installed-base
 	$(BIN)/python manage.py migrate --no-input
 
@@ -32,6 +36,11 @@ run: migrate
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Prints the performance table and writes it to bench/results/latest.md.
+bench: $(VENV)/.installed-bench
+	bench/ensure-wrk.sh
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache
