@@ -100,8 +100,7 @@ class ProductSide:
     def run(self):
         from uploads import services
 
-        for height in HEIGHTS:
-            services.thumbnail_file(self.image, height)
+        services.make_thumbnails(self.image, HEIGHTS)
 
     def reset(self):
         from django.core.cache import cache

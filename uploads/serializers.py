@@ -95,8 +95,11 @@ class ImageUploadSerializer(serializers.Serializer):
     )
 
     def validate_image(self, upload):
+        # Knowing the owner's thumbnail heights, the check decodes at the
+        # scale they need and the upload's thumbnails reuse that decode.
+        grants = self.context.get("grants")
         try:
-            self.facts = check_upload(upload)
+            self.facts = check_upload(upload, grants.heights if grants else ())
         except InvalidImage as exc:
             raise serializers.ValidationError(exc.message, code=exc.code) from exc
         return upload

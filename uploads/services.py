@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from imagekit.cachefiles import ImageCacheFile
 
-from .imagegenerators import thumbnail_spec
+from .imagegenerators import SharedDecode, thumbnail_spec
 from .imaging import inspect_upload
 from .models import Image
 
@@ -39,22 +39,27 @@ def safe_name(filename, extension):
     return name
 
 
-def check_upload(upload):
+def check_upload(upload, heights=()):
     """Return the ImageFacts of an upload within the configured limits.
 
+    Given the thumbnail `heights` it will need, the facts keep the decode
+    made by the check, for store_image() to make them from.
     Raises imaging.InvalidImage with a message for the client otherwise.
     """
     return inspect_upload(
         upload,
         max_bytes=settings.IMAGEAPI_MAX_UPLOAD_BYTES,
         max_pixels=settings.IMAGEAPI_MAX_IMAGE_PIXELS,
+        heights=heights,
     )
 
 
-def store_image(owner, upload, facts):
+def store_image(owner, upload, facts, heights=()):
     """Save an upload that check_upload() accepted as `owner`'s image.
 
     Either the row and the file both exist afterwards, or neither does.
+    Once the row is committed, the thumbnails of `heights` are made from
+    the check's decode; one that fails is left to be made on first fetch.
     """
     image = Image(
         owner=owner,
@@ -83,6 +88,16 @@ def store_image(owner, upload, facts):
         image.width,
         image.height,
     )
+    if heights:
+        try:
+            make_thumbnails(image, heights, decoded=facts.decoded)
+        except (OSError, ValueError):
+            logger.warning(
+                "Thumbnails of image %s could not be made at upload; each will "
+                "be made on its first fetch.",
+                image.pk,
+                exc_info=True,
+            )
     return image
 
 
@@ -106,6 +121,25 @@ def thumbnail_file(image, height):
     cachefile = ImageCacheFile(thumbnail_spec(height)(source=image.file))
     cachefile.generate()
     return cachefile
+
+
+def make_thumbnails(image, heights, decoded=None):
+    """Make the thumbnails of `image` at `heights` that do not exist yet.
+
+    All of them come from a single decode of the original: `decoded` if
+    given (the upload check's), else one made when the first missing
+    thumbnail needs it. Returns the imagekit cache files, smallest first.
+    """
+    heights = sorted(set(heights))
+    shared = SharedDecode(image.file, heights, decoded)
+    cachefiles = []
+    for height in heights:
+        cachefile = ImageCacheFile(
+            thumbnail_spec(height)(source=image.file, shared=shared)
+        )
+        cachefile.generate()
+        cachefiles.append(cachefile)
+    return cachefiles
 
 
 def open_rendition(image, height=None):

@@ -84,14 +84,18 @@ class ImageViewSet(
         responses={201: ImageSerializer, 400: INVALID},
     )
     def create(self, request, *args, **kwargs):
-        upload = self.get_serializer(data=request.data)
+        context = self.get_serializer_context()
+        upload = self.get_serializer(data=request.data, context=context)
         upload.is_valid(raise_exception=True)
 
         image = store_image(
-            request.user, upload.validated_data["image"], upload.facts
+            request.user,
+            upload.validated_data["image"],
+            upload.facts,
+            heights=context["grants"].heights,
         )
 
-        data = ImageSerializer(image, context=self.get_serializer_context()).data
+        data = ImageSerializer(image, context=context).data
         return Response(
             data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])}
         )
