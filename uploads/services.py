@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from imagekit.cachefiles import ImageCacheFile
 
-from .imagegenerators import SharedDecode, thumbnail_spec
+from .imagegenerators import SharedDecode, thumbnail_name, thumbnail_spec
 from .imaging import inspect_upload
 from .models import Image
 
@@ -152,6 +152,12 @@ def open_rendition(image, height=None):
     if height is None:
         return storage.open(image.file.name, "rb")
 
+    # Nearly every thumbnail exists already (uploads make them), so opening
+    # it is the cheapest existence check; imagekit is asked only on a miss.
+    try:
+        return storage.open(thumbnail_name(image.file.name, height), "rb")
+    except FileNotFoundError:
+        pass
     cachefile = thumbnail_file(image, height)
     try:
         return storage.open(cachefile.name, "rb")
