@@ -23,10 +23,10 @@ from .stats import Figure, Section, ratio, render
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results"
 
-ROUNDS = 3
+ROUNDS = 5
 THUMB_CHILDREN = 3
 THUMB_RUNS = 3
-LOAD_SECONDS = 3
+LOAD_SECONDS = 2
 LATENCY_SECONDS = 2
 CONNECTIONS = 4
 UPLOADS_SEQUENTIAL = 20
