@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres e2e tls-cert migrate clean
+.PHONY: run test test-postgres e2e bench tls-cert migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -24,6 +24,10 @@ $(VENV)/.installed-base: $(BIN)/python requirements/base.txt
 
 $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(VENV)/.installed-bench: $(VENV)/.installed-base requirements/bench.txt
+	$(BIN)/pip install --quiet -r requirements/bench.txt
 	touch $@
 
 migrate: $(VENV)/.installed-base
@@ -46,6 +50,11 @@ e2e: $(VENV)/.installed-base
 
 tls-cert:
 	deploy/make-tls-cert.sh deploy/tls $${DOMAIN:-localhost}
+
+# Prints the performance table and writes it to bench/results/latest.md.
+bench: $(VENV)/.installed-bench
+	bench/ensure-wrk.sh
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

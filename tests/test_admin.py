@@ -383,7 +383,7 @@ def test_deleting_a_user_deletes_their_images_files(
     body = upload_image(premium_user)
     fetch(body["thumbnails"]["400"])
     upload_image(basic_user)
-    kept = Image.objects.get(owner=basic_user).file.name
+    kept_folder = Image.objects.get(owner=basic_user).folder
 
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
@@ -392,7 +392,7 @@ def test_deleting_a_user_deletes_their_images_files(
 
     assert response.status_code == 302
     assert not Image.objects.filter(owner_id=premium_user.pk).exists()
-    assert media_files() == [kept]
+    assert media_files() == [f"{kept_folder}/200.png", f"{kept_folder}/original.png"]
 
 
 def test_deleting_images_in_bulk_deletes_their_files(

@@ -11,9 +11,8 @@ import threading
 from django.conf import settings
 from imagekit import ImageSpec, register
 from imagekit.utils import img_to_fobj, open_image
-from pilkit.processors import ProcessorPipeline
 
-from .imaging import JPEG_FORMATS, FitHeight
+from .imaging import FitHeight, decode, fit_height
 
 _specs = {}
 _specs_lock = threading.Lock()
@@ -30,21 +29,56 @@ def save_options(image_format, image, icc_profile):
     options = {}
     if image_format == "JPEG":
         options["quality"] = settings.IMAGEAPI_JPEG_QUALITY
+    if image_format == "PNG":
+        options["compress_level"] = settings.IMAGEAPI_PNG_COMPRESS_LEVEL
     if icc_profile and image.mode in ("RGB", "RGBA", "L", "LA"):
         options["icc_profile"] = icc_profile
     return options
 
 
+class SharedDecode:
+    """One decode of an original, shared by its thumbnails of several heights.
+
+    The original is read on the first thumbnail that has to be made, at the
+    scale the largest of `heights` needs, and shrunk by block averaging as
+    far as all of them allow; every height then starts from those pixels.
+    `decoded` may hand over a decode made earlier, such as the upload check's.
+    """
+
+    def __init__(self, file, heights, decoded=None):
+        self.file = file
+        self.heights = tuple(heights)
+        self._decoded = decoded.reduced_for(self.heights) if decoded else None
+
+    def decoded(self):
+        """Return the shared pixels, decoding the original on first use."""
+        if self._decoded is None:
+            self.file.open("rb")
+            try:
+                with open_image(self.file) as image:
+                    decoded = decode(image, self.heights)
+            finally:
+                self.file.close()
+            self._decoded = decoded.reduced_for(self.heights)
+        return self._decoded
+
+
 class Thumbnail(ImageSpec):
     """A copy of the source `height` pixels high, in the source's format.
 
-    Subclasses set `height`; use `thumbnail_spec()` to get one.
+    Subclasses set `height`; use `thumbnail_spec()` to get one. Given a
+    SharedDecode as `shared`, the spec takes its pixels from there instead
+    of decoding the source itself.
     """
 
     height = None
     # Modes are handled by FitHeight: imagekit's conversion would flatten
     # grey images with alpha to RGB.
     autoconvert = False
+
+    def __init__(self, source, shared=None):
+        super().__init__(source)
+        self.shared = shared
 
     @property
     def processors(self):
@@ -60,19 +94,13 @@ class Thumbnail(ImageSpec):
         Unlike the inherited method this keeps the colour profile, writes
         no metadata and saves in the source's own format.
         """
-        self.source.open("rb")
-        try:
-            image = open_image(self.source)
-            # A thumbnail holds one picture: that of a multi-picture JPEG is plain.
-            image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
-            icc_profile = image.info.get("icc_profile")
-            thumbnail = ProcessorPipeline(self.processors).process(image)
-            # Pillow would write the source's JPEG comment into the thumbnail.
-            thumbnail.info.pop("comment", None)
-            options = save_options(image_format, thumbnail, icc_profile)
-            return img_to_fobj(thumbnail, image_format, autoconvert=False, **options)
-        finally:
-            self.source.close()
+        decoded = (self.shared or SharedDecode(self.source, [self.height])).decoded()
+        thumbnail = fit_height(decoded, self.height)
+        # Pillow writes parts of `info`, such as a JPEG's comment, into the
+        # file; a thumbnail carries no metadata but its colour profile.
+        thumbnail.info = {}
+        options = save_options(decoded.format, thumbnail, decoded.icc_profile)
+        return img_to_fobj(thumbnail, decoded.format, autoconvert=False, **options)
 
 
 def thumbnail_spec(height):

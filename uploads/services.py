@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db import transaction
 from imagekit.cachefiles import ImageCacheFile
 
-from .imagegenerators import thumbnail_spec
+from .imagegenerators import SharedDecode, thumbnail_name, thumbnail_spec
 from .imaging import inspect_upload
 from .models import Image
 
@@ -39,22 +39,27 @@ def safe_name(filename, extension):
     return name
 
 
-def check_upload(upload):
+def check_upload(upload, heights=()):
     """Return the ImageFacts of an upload within the configured limits.
 
+    Given the thumbnail `heights` it will need, the facts keep the decode
+    made by the check, for store_image() to make them from.
     Raises imaging.InvalidImage with a message for the client otherwise.
     """
     return inspect_upload(
         upload,
         max_bytes=settings.IMAGEAPI_MAX_UPLOAD_BYTES,
         max_pixels=settings.IMAGEAPI_MAX_IMAGE_PIXELS,
+        heights=heights,
     )
 
 
-def store_image(owner, upload, facts):
+def store_image(owner, upload, facts, heights=()):
     """Save an upload that check_upload() accepted as `owner`'s image.
 
     Either the row and the file both exist afterwards, or neither does.
+    Once the row is committed, the thumbnails of `heights` are made from
+    the check's decode; one that fails is left to be made on first fetch.
     """
     image = Image(
         owner=owner,
@@ -91,6 +96,16 @@ def store_image(owner, upload, facts):
             "bytes": image.size,
         },
     )
+    if heights:
+        try:
+            make_thumbnails(image, heights, decoded=facts.decoded)
+        except (OSError, ValueError):
+            logger.warning(
+                "Thumbnails of image %s could not be made at upload; each will "
+                "be made on its first fetch.",
+                image.pk,
+                exc_info=True,
+            )
     return image
 
 
@@ -109,30 +124,60 @@ def delete_image_files(image):
     storage.delete(folder)
 
 
-def thumbnail_file(image, height):
-    """Return the imagekit cache file for `image` at `height`, made if new."""
-    cachefile = ImageCacheFile(thumbnail_spec(height)(source=image.file))
-    cachefile.generate()
-    return cachefile
+def make_thumbnails(image, heights, decoded=None):
+    """Make the thumbnails of `image` at `heights` that do not exist yet.
 
-
-def rendition_name(image, height=None):
-    """Return the storage name of a rendition, making a thumbnail if needed.
-
-    A thumbnail is made on first request. One that vanished from the
-    storage behind the cache's back is made again, so the name returned
-    always points at a file.
+    All of them come from a single decode of the original: `decoded` if
+    given (the upload check's), else one made when the first missing
+    thumbnail needs it. Returns the imagekit cache files, smallest first.
     """
-    if height is None:
-        return image.file.name
+    heights = sorted(set(heights))
+    shared = SharedDecode(image.file, heights, decoded)
+    cachefiles = []
+    for height in heights:
+        cachefile = ImageCacheFile(
+            thumbnail_spec(height)(source=image.file, shared=shared)
+        )
+        cachefile.generate()
+        cachefiles.append(cachefile)
+    return cachefiles
 
-    cachefile = thumbnail_file(image, height)
+
+def ensure_thumbnail(image, height):
+    """Make the thumbnail of `image` at `height` if missing; return its name.
+
+    imagekit remembers which files exist; one that vanished from the storage
+    behind its back is made again.
+    """
+    (cachefile,) = make_thumbnails(image, [height])
     if not image.file.storage.exists(cachefile.name):
         logger.warning("Thumbnail %s was missing; making it again.", cachefile.name)
         cachefile.generate(force=True)
     return cachefile.name
 
 
+def rendition_name(image, height=None):
+    """Return the storage name of a rendition: the original or a thumbnail.
+
+    A thumbnail is made on first request, so the name always points at a
+    file.
+    """
+    if height is None:
+        return image.file.name
+    name = thumbnail_name(image.file.name, height)
+    if image.file.storage.exists(name):
+        return name
+    return ensure_thumbnail(image, height)
+
+
 def open_rendition(image, height=None):
-    """Open the stored file of a rendition: the original or a thumbnail."""
-    return image.file.storage.open(rendition_name(image, height), "rb")
+    """Open the stored file of a rendition, making a thumbnail if needed."""
+    storage = image.file.storage
+    if height is None:
+        return storage.open(image.file.name, "rb")
+    # Nearly every thumbnail exists already (uploads make them), so opening
+    # it is the cheapest existence check; imagekit is asked only on a miss.
+    try:
+        return storage.open(thumbnail_name(image.file.name, height), "rb")
+    except FileNotFoundError:
+        return storage.open(ensure_thumbnail(image, height), "rb")

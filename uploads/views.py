@@ -27,7 +27,7 @@ from .serializers import (
     ImageSerializer,
     ImageUploadSerializer,
 )
-from .services import rendition_name, store_image
+from .services import open_rendition, rendition_name, store_image
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,18 @@ class ImageViewSet(
         responses={201: ImageSerializer, 400: INVALID},
     )
     def create(self, request, *args, **kwargs):
-        upload = self.get_serializer(data=request.data)
+        context = self.get_serializer_context()
+        upload = self.get_serializer(data=request.data, context=context)
         upload.is_valid(raise_exception=True)
 
         image = store_image(
-            request.user, upload.validated_data["image"], upload.facts
+            request.user,
+            upload.validated_data["image"],
+            upload.facts,
+            heights=context["grants"].heights,
         )
 
-        data = ImageSerializer(image, context=self.get_serializer_context()).data
+        data = ImageSerializer(image, context=context).data
         return Response(
             data, status=status.HTTP_201_CREATED, headers={"Location": str(data["url"])}
         )
@@ -182,13 +186,13 @@ def serve_file(request, token):
     if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
         raise Http404("No such file.")
 
-    name = rendition_name(image, link.height)
     location = settings.IMAGEAPI_ACCEL_REDIRECT_LOCATION
     if location:
+        name = rendition_name(image, link.height)
         response = accel_redirect(location, name, image)
     else:
         response = FileResponse(
-            image.file.storage.open(name, "rb"),
+            open_rendition(image, link.height),
             content_type=image.content_type,
             filename=image.name,
         )
