@@ -5,7 +5,7 @@ import posixpath
 import unicodedata
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from imagekit.cachefiles import ImageCacheFile
 
 from .imagegenerators import thumbnail_spec
@@ -15,19 +15,32 @@ from .models import Image
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 255
+# Control, formatting and unassigned characters, and the line and paragraph
+# separators: each could hide, reorder or split the name where it is shown.
+DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+class ImageNotStored(Exception):
+    """The storage or the database failed; nothing of the upload was kept."""
+
+
+class RenditionMissing(Exception):
+    """An image's row exists but its original file does not."""
 
 
 def safe_name(filename, extension):
     """Return a client's file name fit to store and show back.
 
-    Drops any folder part, control and formatting characters, and
-    surrounding spaces and dots; composes accents; keeps the name under
+    Drops any folder part, control and formatting characters, line breaks,
+    and surrounding spaces and dots; composes accents; keeps the name under
     the column's length. An empty result becomes ``image`` plus the
     extension of the detected format.
     """
     name = unicodedata.normalize("NFC", str(filename or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = "".join(
+        ch for ch in name if unicodedata.category(ch) not in DROPPED_CATEGORIES
+    )
     name = name.strip(" .")
     if not name:
         return f"image{extension}"
@@ -55,6 +68,7 @@ def store_image(owner, upload, facts):
     """Save an upload that check_upload() accepted as `owner`'s image.
 
     Either the row and the file both exist afterwards, or neither does.
+    Raises ImageNotStored when the storage or the database fails.
     """
     image = Image(
         owner=owner,
@@ -64,14 +78,25 @@ def store_image(owner, upload, facts):
         size=upload.size,
     )
     image.name = safe_name(upload.name, image.extension)
+    storage = image.file.storage
+    name = image.file.field.generate_filename(image, upload.name)
 
     upload.seek(0)
-    image.file.save(upload.name, upload, save=False)
+    try:
+        image.file = storage.save(name, upload, max_length=Image.file.field.max_length)
+    except OSError as exc:
+        delete_folder(storage, posixpath.dirname(name))
+        logger.exception("Could not write a new image of user %s.", owner.pk)
+        raise ImageNotStored("The storage refused the file.") from exc
     try:
         with transaction.atomic(durable=True):
             image.save(force_insert=True)
+    except DatabaseError as exc:
+        delete_folder(storage, image.folder)
+        logger.exception("Could not record a new image of user %s.", owner.pk)
+        raise ImageNotStored("The database refused the image.") from exc
     except BaseException:
-        image.file.delete(save=False)
+        delete_folder(storage, image.folder)
         raise
 
     logger.info(
@@ -88,8 +113,11 @@ def store_image(owner, upload, facts):
 
 def delete_image_files(image):
     """Remove the original and every thumbnail made from `image`."""
-    storage = image.file.storage
-    folder = image.folder
+    delete_folder(image.file.storage, image.folder)
+
+
+def delete_folder(storage, folder):
+    """Remove every file in an image's storage folder, then the folder."""
     try:
         _, filenames = storage.listdir(folder)
     except FileNotFoundError:
@@ -112,16 +140,33 @@ def open_rendition(image, height=None):
     """Open the stored file of a rendition: the original or a thumbnail.
 
     A thumbnail is made on first request. One that vanished from the
-    storage behind the cache's back is made again.
+    storage behind the cache's back is made again. Raises RenditionMissing
+    when the file cannot be had because the original is gone.
     """
     storage = image.file.storage
-    if height is None:
-        return storage.open(image.file.name, "rb")
+    try:
+        if height is None:
+            return storage.open(image.file.name, "rb")
+        return _open_thumbnail(image, height)
+    except FileNotFoundError as exc:
+        if storage.exists(image.file.name):
+            raise
+        # Either the image is being deleted right now, or its row outlived
+        # its file; check_media tells which.
+        logger.warning(
+            "Image %s has no original file %s; run check_media if it persists.",
+            image.pk,
+            image.file.name,
+        )
+        raise RenditionMissing(image.file.name) from exc
 
+
+def _open_thumbnail(image, height):
+    storage = image.file.storage
     cachefile = thumbnail_file(image, height)
     try:
         return storage.open(cachefile.name, "rb")
     except FileNotFoundError:
         logger.warning("Thumbnail %s was missing; making it again.", cachefile.name)
-        cachefile.generate(force=True)
-        return storage.open(cachefile.name, "rb")
+        cachefile.cachefile_backend.forget(cachefile)
+        return storage.open(thumbnail_file(image, height).name, "rb")

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
 from rest_framework.response import Response
 
 from tiers.grants import grants_for_tier
@@ -26,7 +26,7 @@ from .serializers import (
     ImageSerializer,
     ImageUploadSerializer,
 )
-from .services import open_rendition, store_image
+from .services import ImageNotStored, RenditionMissing, open_rendition, store_image
 
 logger = logging.getLogger(__name__)
 
@@ -34,6 +34,12 @@ NOT_FOUND = OpenApiResponse(description="No image of yours has this id.")
 INVALID = OpenApiResponse(
     description="The input was refused; messages are keyed by field."
 )
+
+
+class StorageUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The image could not be stored and nothing was kept; try again."
+    default_code = "storage_unavailable"
 
 
 @extend_schema_view(
@@ -87,9 +93,12 @@ class ImageViewSet(
         upload = self.get_serializer(data=request.data)
         upload.is_valid(raise_exception=True)
 
-        image = store_image(
-            request.user, upload.validated_data["image"], upload.facts
-        )
+        try:
+            image = store_image(
+                request.user, upload.validated_data["image"], upload.facts
+            )
+        except ImageNotStored as exc:
+            raise StorageUnavailable() from exc
 
         data = ImageSerializer(image, context=self.get_serializer_context()).data
         return Response(
@@ -167,11 +176,11 @@ def serve_file(request, token):
     if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
         raise Http404("No such file.")
 
-    response = FileResponse(
-        open_rendition(image, link.height),
-        content_type=image.content_type,
-        filename=image.name,
-    )
+    try:
+        file = open_rendition(image, link.height)
+    except RenditionMissing:
+        raise Http404("No such file.") from None
+    response = FileResponse(file, content_type=image.content_type, filename=image.name)
     rendition = link.height or "original"
     response["ETag"] = f'"{image.pk.hex}-{rendition}"'
     response["Last-Modified"] = http_date(image.created_at.timestamp())

@@ -5,6 +5,7 @@ files in a local folder. Environment-specific modules (local, test,
 production) import this one and override what differs.
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -109,7 +110,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media-not-public/"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files appear under their names only once whole; see uploads/storage.py.
+    "default": {"BACKEND": "uploads.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -165,7 +167,13 @@ IMAGEAPI_TIER_CACHE_SECONDS = env.int("IMAGEAPI_TIER_CACHE_SECONDS", default=60)
 IMAGEAPI_JPEG_QUALITY = env.int("IMAGEAPI_JPEG_QUALITY", default=85)
 
 IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.JustInTime"
+# Makes each thumbnail once, however many requests ask for it at once.
+IMAGEKIT_DEFAULT_CACHEFILE_BACKEND = "uploads.cachefiles.LockedFileBackend"
 IMAGEKIT_CACHEFILE_DIR = "images"
+# Lock files of thumbnail generation; a folder on local disk of this host.
+IMAGEAPI_LOCK_DIR = env.str(
+    "IMAGEAPI_LOCK_DIR", default=str(Path(tempfile.gettempdir()) / "imageapi-locks")
+)
 
 # --- Logging ----------------------------------------------------------------
 

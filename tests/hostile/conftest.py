@@ -40,4 +40,3 @@ def tier_with_heights(db):
         return baker.make("tiers.User", tier=tier)
 
     return make
-
