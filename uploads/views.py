@@ -13,6 +13,7 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from tiers.grants import grants_for_tier
@@ -21,6 +22,7 @@ from .filters import ImageFilter
 from .links import Link, LinkExpired, LinkInvalid, read_link
 from .models import Image
 from .pagination import NewestFirstPagination
+from .parsers import UploadParser
 from .serializers import (
     ExpiringLinkSerializer,
     ImageSerializer,
@@ -34,6 +36,13 @@ NOT_FOUND = OpenApiResponse(description="No image of yours has this id.")
 INVALID = OpenApiResponse(
     description="The input was refused; messages are keyed by field."
 )
+
+# Sandboxed and never sniffed: a file that is also valid HTML or script (a
+# polyglot) stays an image in every browser.
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
 
 
 class StorageUnavailable(APIException):
@@ -64,6 +73,7 @@ class ImageViewSet(
     serializer_class = ImageSerializer
     pagination_class = NewestFirstPagination
     filterset_class = ImageFilter
+    parser_classes = [JSONParser, FormParser, UploadParser]
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -189,4 +199,6 @@ def serve_file(request, token):
         seconds_left = int((link.expires_at - now).total_seconds())
         max_age = min(max_age, seconds_left)
     response["Cache-Control"] = f"public, max-age={max_age}"
+    for header, value in FILE_HEADERS.items():
+        response[header] = value
     return response
