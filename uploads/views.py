@@ -29,6 +29,7 @@ from .serializers import (
     ImageUploadSerializer,
 )
 from .services import ImageNotStored, RenditionMissing, open_rendition, store_image
+from .throttles import LinkRateThrottle, UploadRateThrottle
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +75,10 @@ class ImageViewSet(
     pagination_class = NewestFirstPagination
     filterset_class = ImageFilter
     parser_classes = [JSONParser, FormParser, UploadParser]
+    throttles_by_action = {
+        "create": UploadRateThrottle,
+        "expiring_links": LinkRateThrottle,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -93,6 +98,10 @@ class ImageViewSet(
         if user.is_authenticated:
             context["grants"] = grants_for_tier(user.tier_id)
         return context
+
+    def get_throttles(self):
+        throttle = self.throttles_by_action.get(self.action)
+        return [throttle()] if throttle else super().get_throttles()
 
     @extend_schema(
         summary="Upload an image",

@@ -175,6 +175,14 @@ IMAGEAPI_LOCK_DIR = env.str(
     "IMAGEAPI_LOCK_DIR", default=str(Path(tempfile.gettempdir()) / "imageapi-locks")
 )
 
+# --- Rate limits ------------------------------------------------------------
+
+# Per user, as DRF rates ("60/min", "1000/hour"); empty turns a limit off.
+# Counts live in the default cache: give every worker the same cache
+# (CACHE_URL) or each worker counts on its own.
+IMAGEAPI_UPLOAD_RATE = env.str("IMAGEAPI_UPLOAD_RATE", default="60/min")
+IMAGEAPI_LINK_RATE = env.str("IMAGEAPI_LINK_RATE", default="120/min")
+
 # --- Logging ----------------------------------------------------------------
 
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
