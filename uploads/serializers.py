@@ -8,6 +8,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tiers.models import MAX_THUMBNAIL_HEIGHT
+
 from .imaging import InvalidImage
 from .links import Link
 from .models import Image
@@ -23,6 +25,10 @@ class ImageSerializer(serializers.ModelSerializer):
     context. `original` and `expiring_links` are left out, not null, when
     the tier does not grant them.
     """
+
+    # Left out of the response, not null, when the tier does not grant them;
+    # the schema marks them as not required.
+    absent_when_empty = ("original", "expiring_links")
 
     id = serializers.CharField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="image-detail")
@@ -80,7 +86,7 @@ class ImageSerializer(serializers.ModelSerializer):
 
     def to_representation(self, image):
         data = super().to_representation(image)
-        for key in ("original", "expiring_links"):
+        for key in self.absent_when_empty:
             if data[key] is None:
                 del data[key]
         return data
@@ -115,13 +121,26 @@ class WholeSecondsField(serializers.IntegerField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_THUMBNAIL_HEIGHT,
+        "nullable": True,
+        "description": "A thumbnail height of your tier; leave out for the original.",
+    }
+)
+class TierHeightField(serializers.ChoiceField):
+    """One of the heights of the caller's tier, which the view fills in."""
+
+
 class ExpiringLinkSerializer(serializers.Serializer):
     """A request for a link that works for `expires_in` seconds.
 
     Expects `grants` in the context: `height` must be one of its heights.
     """
 
-    height = serializers.ChoiceField(
+    height = TierHeightField(
         choices=[],
         required=False,
         allow_null=True,

@@ -23,6 +23,7 @@ from .links import Link, LinkExpired, LinkInvalid, read_link
 from .models import Image
 from .pagination import NewestFirstPagination
 from .parsers import UploadParser
+from .schema import FIELD_ERRORS, ErrorSerializer
 from .serializers import (
     ExpiringLinkSerializer,
     ImageSerializer,
@@ -33,11 +34,12 @@ from .throttles import LinkRateThrottle, UploadRateThrottle
 
 logger = logging.getLogger(__name__)
 
-NOT_FOUND = OpenApiResponse(description="No image of yours has this id.")
-INVALID = OpenApiResponse(
-    description="The input was refused; messages are keyed by field."
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No image of yours has this id."
 )
-
+INVALID = OpenApiResponse(
+    FIELD_ERRORS, description="The input was refused; messages are keyed by field."
+)
 # Sandboxed and never sniffed: a file that is also valid HTML or script (a
 # polyglot) stays an image in every browser.
 FILE_HEADERS = {
@@ -53,9 +55,19 @@ class StorageUnavailable(APIException):
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List your images, newest first"),
+    list=extend_schema(
+        summary="List your images, newest first",
+        responses={
+            200: ImageSerializer(many=True),
+            400: INVALID,
+            404: OpenApiResponse(
+                ErrorSerializer, description="The cursor is not one this API made."
+            ),
+        },
+    ),
     retrieve=extend_schema(
-        summary="Show one of your images", responses={200: ImageSerializer, 404: NOT_FOUND}
+        summary="Show one of your images",
+        responses={200: ImageSerializer, 404: NOT_FOUND},
     ),
     destroy=extend_schema(
         summary="Delete an image and every file made from it",
@@ -106,7 +118,14 @@ class ImageViewSet(
     @extend_schema(
         summary="Upload an image",
         request=ImageUploadSerializer,
-        responses={201: ImageSerializer, 400: INVALID},
+        responses={
+            201: ImageSerializer,
+            400: INVALID,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="Storing failed; nothing was kept, try again.",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         upload = self.get_serializer(data=request.data)
@@ -130,7 +149,9 @@ class ImageViewSet(
         responses={
             201: ExpiringLinkSerializer,
             400: INVALID,
-            403: OpenApiResponse(description="Your tier has no expiring links."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Your tier has no expiring links."
+            ),
             404: NOT_FOUND,
         },
     )
@@ -185,7 +206,9 @@ def serve_file(request, token):
     except LinkInvalid:
         raise Http404("No such file.") from None
     except LinkExpired:
-        return HttpResponse("This link has expired.\n", status=410, content_type="text/plain")
+        return HttpResponse(
+            "This link has expired.\n", status=410, content_type="text/plain"
+        )
 
     image = (
         Image.objects.filter(pk=link.image_id)
