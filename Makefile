@@ -6,8 +6,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+FUZZ_EXAMPLES ?= 25
 
-.PHONY: run test migrate clean
+.PHONY: run test test-fuzz test-load migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -23,6 +24,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 	$(BIN)/pip install --quiet -r requirements/dev.txt
 	touch $@
 
+$(VENV)/.installed-fuzz: $(VENV)/.installed-dev requirements/fuzz.txt
+	$(BIN)/pip install --quiet -r requirements/fuzz.txt
+	touch $@
+
 migrate: $(VENV)/.installed-base
 	$(BIN)/python manage.py migrate --no-input
 
@@ -32,6 +37,15 @@ run: migrate
 
 test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# schemathesis against the OpenAPI schema, FUZZ_EXAMPLES cases per operation
+# and user (default 25).
+test-fuzz: $(VENV)/.installed-fuzz
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+# 200 uploads from 10 users against gunicorn on loopback; prints the figures.
+test-load: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m load -s tests/load $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

@@ -15,3 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     *file_urlpatterns,
 ]
+
+handler400 = "imageapi.errors.bad_request"
+handler404 = "imageapi.errors.page_not_found"
+handler500 = "imageapi.errors.server_error"

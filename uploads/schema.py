@@ -26,6 +26,8 @@ AUTH_ERRORS = {
     "403": "Not allowed: a session request without its CSRF token, or an "
     "action your tier does not include.",
 }
+NOT_ACCEPTABLE = "The Accept header names no format this endpoint can answer in."
+UNSUPPORTED_BODY = "The request body's Content-Type is not one this endpoint reads."
 THROTTLED = "Too many requests of this kind; wait the seconds in Retry-After."
 RETRY_AFTER = {
     "Retry-After": {
@@ -39,8 +41,10 @@ class ImageApiAutoSchema(AutoSchema):
     """drf-spectacular's AutoSchema, with the errors every view can give.
 
     Views that need a login document 401 and 403, throttled views 429 with
-    its Retry-After header. A serializer may list in `absent_when_empty` the
-    properties it leaves out of some responses; those are not required.
+    its Retry-After header, every view 406 and views that read a body 415:
+    DRF answers each of those before the view's own code runs. A serializer
+    may list in `absent_when_empty` the properties it leaves out of some
+    responses; those are not required.
     """
 
     def _get_response_bodies(self, direction="response"):
@@ -48,6 +52,9 @@ class ImageApiAutoSchema(AutoSchema):
         if self._needs_login():
             for code, description in AUTH_ERRORS.items():
                 responses.setdefault(code, self._error(code, description))
+        responses.setdefault("406", self._error("406", NOT_ACCEPTABLE))
+        if self.method in ("POST", "PUT", "PATCH"):
+            responses.setdefault("415", self._error("415", UNSUPPORTED_BODY))
         if self.view.get_throttles():
             responses.setdefault("429", self._error("429", THROTTLED))
             responses["429"]["headers"] = RETRY_AFTER

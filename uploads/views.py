@@ -84,6 +84,9 @@ class ImageViewSet(
     """Your images. Upload PNG or JPEG files; links follow your tier."""
 
     serializer_class = ImageSerializer
+    # Any id reaches the view, which answers an unknown one with a 404 in
+    # JSON; the router's default refuses dots before any view runs.
+    lookup_value_regex = "[^/]+"
     pagination_class = NewestFirstPagination
     filterset_class = ImageFilter
     parser_classes = [JSONParser, FormParser, UploadParser]

@@ -3,6 +3,7 @@
 import jsonschema
 import pytest
 from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
 
 from .files import encode
 
@@ -83,3 +84,36 @@ def test_expiring_link_height_is_documented_as_a_whole_number(schema):
         1,
         10_000,
     )
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/nothing-here/", "/api/images/0.5/", "/api/images/0.5/nothing/"],
+)
+def test_unknown_api_paths_answer_404_in_json(client_for, basic_user, path):
+    response = client_for(basic_user).get(path)
+
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json() == {"detail": "Not found."}
+
+
+def test_a_crash_under_the_api_answers_500_in_json(basic_user, monkeypatch):
+    def crash(*args, **kwargs):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr("uploads.views.ImageViewSet.list", crash)
+    client = APIClient(raise_request_exception=False)
+    client.force_authenticate(basic_user)
+
+    response = client.get("/api/images/")
+
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error; try again later."}
+
+
+def test_pages_outside_the_api_keep_djangos_html_errors(client):
+    response = client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
