@@ -24,7 +24,8 @@ def exclusive(key):
     os.makedirs(folder, exist_ok=True)
     digest = hashlib.sha256(key.encode()).digest()
     stripe = int.from_bytes(digest[:4], "big") % STRIPES
-    fd = os.open(os.path.join(folder, f"{stripe:04d}.lock"), os.O_RDONLY | os.O_CREAT)
+    path = os.path.join(folder, f"{stripe:04d}.lock")
+    fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         yield

@@ -37,6 +37,20 @@ def test_upload_whose_storage_write_fails_halfway_leaves_no_row_and_no_file(
     assert media_files(media_root) == []
 
 
+def test_upload_spooled_to_a_temporary_file_is_stored_whole(
+    premium_user, post_image, client_for, media_root, settings
+):
+    settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 1024
+    content = encode("PNG", size=(200, 150), noise=True)
+
+    response = post_image(premium_user, "big.png", content)
+
+    assert response.status_code == 201, response.content
+    original = fetch(client_for(premium_user), response.json()["original"])
+    assert body_of(original) == content
+    assert media_files(media_root) == [Image.objects.get().file.name]
+
+
 def test_upload_whose_disk_fails_before_the_flush_leaves_no_row_and_no_file(
     basic_user, post_image, media_root, monkeypatch
 ):
