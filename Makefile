@@ -9,8 +9,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+FUZZ_EXAMPLES ?= 25
 
-.PHONY: run test test-postgres e2e bench tls-cert migrate clean
+.PHONY: run test test-postgres e2e test-fuzz test-load bench tls-cert migrate clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -28,6 +29,10 @@ $(VENV)/.installed-dev: $(VENV)/.installed-base requirements/dev.txt
 
 $(VENV)/.installed-bench: $(VENV)/.installed-base requirements/bench.txt
 	$(BIN)/pip install --quiet -r requirements/bench.txt
+	touch $@
+
+$(VENV)/.installed-fuzz: $(VENV)/.installed-dev requirements/fuzz.txt
+	$(BIN)/pip install --quiet -r requirements/fuzz.txt
 	touch $@
 
 migrate: $(VENV)/.installed-base
@@ -55,6 +60,15 @@ tls-cert:
 bench: $(VENV)/.installed-bench
 	bench/ensure-wrk.sh
 	$(BIN)/python -m bench
+
+# schemathesis against the OpenAPI schema, FUZZ_EXAMPLES cases per operation
+# and user (default 25).
+test-fuzz: $(VENV)/.installed-fuzz
+	FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m fuzz tests/fuzz $(PYTEST_ARGS)
+
+# 200 uploads from 10 users against gunicorn on loopback; prints the figures.
+test-load: $(VENV)/.installed-dev
+	$(BIN)/python -m pytest -m load -s tests/load $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache

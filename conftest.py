@@ -158,7 +158,7 @@ def anonymous_client():
 
 
 @pytest.fixture
-def upload_image(client_for, make_upload):
+def upload_image(db, client_for, make_upload):
     """Upload through the API as `user`; return the 201 response's body."""
 
     def upload(user, name="photo.png", content=None, **image_options):

@@ -14,7 +14,7 @@ from uploads.models import Image
 from uploads.services import safe_name
 
 NOT_ACCEPTED = "{} images are not accepted; upload a PNG or JPEG."
-NOT_AN_IMAGE = "The file is not an image; upload a PNG or JPEG."
+NOT_AN_IMAGE = "The file is {}, not an image; upload a PNG or JPEG."
 CORRUPT = "The image data is truncated or corrupt."
 
 
@@ -280,13 +280,15 @@ def refusals():
     html = b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>"
     return [
         pytest.param("anim.gif", "GIF", NOT_ACCEPTED.format("GIF"), id="gif"),
-        pytest.param("photo.webp", "WEBP", NOT_ACCEPTED.format("WEBP"), id="webp"),
+        pytest.param("photo.webp", "WEBP", NOT_ACCEPTED.format("WebP"), id="webp"),
         pytest.param("paint.bmp", "BMP", NOT_ACCEPTED.format("BMP"), id="bmp"),
         pytest.param("scan.tiff", "TIFF", NOT_ACCEPTED.format("TIFF"), id="tiff"),
         pytest.param("icon.png", "ICO", NOT_ACCEPTED.format("ICO"), id="ico"),
-        pytest.param("vector.svg", svg, NOT_AN_IMAGE, id="svg"),
-        pytest.param("page.png", html, NOT_AN_IMAGE, id="html"),
-        pytest.param("notes.png", b"just some text\n", NOT_AN_IMAGE, id="text"),
+        pytest.param("vector.svg", svg, NOT_ACCEPTED.format("SVG"), id="svg"),
+        pytest.param("page.png", html, NOT_AN_IMAGE.format("an HTML document"), id="html"),
+        pytest.param(
+            "notes.png", b"just some text\n", NOT_AN_IMAGE.format("a text file"), id="text"
+        ),
         pytest.param("empty.png", b"", "The submitted file is empty.", id="empty"),
     ]
 
@@ -464,10 +466,14 @@ def test_database_failure_while_saving_leaves_no_file(
 
     monkeypatch.setattr(Image, "save", fail)
 
-    with pytest.raises(DatabaseError):
-        client_for(basic_user).post(
-            "/api/images/", {"image": make_upload()}, format="multipart"
-        )
+    response = client_for(basic_user).post(
+        "/api/images/", {"image": make_upload()}, format="multipart"
+    )
+
+    assert response.status_code == 503
+    assert response.json() == {
+        "detail": "The image could not be stored and nothing was kept; try again."
+    }
 
     assert media_files() == []
     # Nor the image's own folder: only the shared parents may stay.

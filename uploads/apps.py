@@ -6,4 +6,4 @@ class UploadsConfig(AppConfig):
     verbose_name = "Images"
 
     def ready(self):
-        from . import signals  # noqa: F401
+        from . import checks, signals  # noqa: F401

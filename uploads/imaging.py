@@ -4,12 +4,13 @@ Nothing here touches the database or the storage: functions take file
 objects and PIL images and return facts or new images.
 """
 
+import codecs
 import logging
 import warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from PIL import ExifTags, Image, UnidentifiedImageError
+from PIL import ExifTags, Image
 
 logger = logging.getLogger(__name__)
 
@@ -17,6 +18,30 @@ logger = logging.getLogger(__name__)
 # store depth and gain maps that way) MPO; it is still a JPEG file.
 ACCEPTED_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png"}
 JPEG_FORMATS = {"JPEG", "MPO"}
+# The only Pillow readers an upload is given to; JPEG's also opens MPO.
+READERS = ["JPEG", "PNG"]
+# A file that starts like this claims to be a PNG or a JPEG.
+ACCEPTED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+# How many leading bytes are read to name a refused file.
+SNIFF_BYTES = 512
+# (signature, offset, what the file is) of formats often sent instead.
+SIGNATURES = [
+    (b"GIF87a", 0, "GIF images"),
+    (b"GIF89a", 0, "GIF images"),
+    (b"WEBP", 8, "WebP images"),
+    (b"BM", 0, "BMP images"),
+    (b"II*\x00", 0, "TIFF images"),
+    (b"MM\x00*", 0, "TIFF images"),
+    (b"%PDF-", 0, "PDF documents"),
+    (b"ftypheic", 4, "HEIC images"),
+    (b"ftypheix", 4, "HEIC images"),
+    (b"ftypmif1", 4, "HEIF images"),
+    (b"ftypavif", 4, "AVIF images"),
+    (b"\x00\x00\x00\x0cjP  ", 0, "JPEG 2000 images"),
+    (b"\x00\x00\x01\x00", 0, "ICO images"),
+    (b"8BPS", 0, "Photoshop documents"),
+    (b"%!PS", 0, "PostScript documents"),
+]
 
 # EXIF orientations that turn the picture on its side; the other transposes
 # keep width and height as stored.
@@ -149,21 +174,23 @@ def inspect_upload(file, *, max_bytes, max_pixels, heights=()):
 
 @contextmanager
 def _open(file):
-    """Open an upload with Pillow, turning every failure into InvalidImage."""
+    """Open an upload with Pillow, turning every failure into InvalidImage.
+
+    Only the PNG and JPEG readers are tried: no other decoder ever sees an
+    upload, whatever it claims to be.
+    """
     file.seek(0)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(file)
+            image = Image.open(file, formats=READERS)
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise InvalidImage(
             "The image has far too many pixels.", code="too_many_pixels"
         ) from None
     except Exception as exc:
-        raise InvalidImage(
-            "The file is not an image; upload a PNG or JPEG.",
-            code="not_an_image",
-        ) from exc
+        file.seek(0)
+        raise _refusal(file.read(SNIFF_BYTES)) from exc
     try:
         # Leaving the `with` frees the image but, unlike close(), leaves the
         # caller's file open.
@@ -171,6 +198,64 @@ def _open(file):
             yield image
     finally:
         file.seek(0)
+
+
+def _refusal(head):
+    """Return the InvalidImage for a file Pillow could not open as PNG or JPEG.
+
+    `head` is the file's first bytes; the message names what they show.
+    """
+    if head and any(
+        head.startswith(sig) or sig.startswith(head) for sig in ACCEPTED_SIGNATURES
+    ):
+        return InvalidImage(
+            "The image data is truncated or corrupt.", code="corrupt_image"
+        )
+    text = _as_text(head)
+    kind = _format_kind(head, text)
+    if kind:
+        return InvalidImage(
+            f"{kind} are not accepted; upload a PNG or JPEG.",
+            code="unsupported_format",
+        )
+    if text is None:
+        return InvalidImage(
+            "The file is not an image; upload a PNG or JPEG.", code="not_an_image"
+        )
+    lowered = text.lstrip().lower()
+    if lowered.startswith(("<!doctype html", "<html", "<head", "<body", "<script")):
+        kind = "an HTML document"
+    elif lowered.startswith("<"):
+        kind = "an XML or HTML document"
+    else:
+        kind = "a text file"
+    return InvalidImage(
+        f"The file is {kind}, not an image; upload a PNG or JPEG.",
+        code="not_an_image",
+    )
+
+
+def _format_kind(head, text):
+    """Name the format whose signature `head` carries, or return None."""
+    for signature, offset, kind in SIGNATURES:
+        if head[offset : offset + len(signature)] == signature:
+            return kind
+    if text is not None and "<svg" in text.lower():
+        return "SVG images"
+    return None
+
+
+def _as_text(head):
+    """Return `head` decoded as UTF-8 text, or None if it is not text."""
+    decoder = codecs.getincrementaldecoder("utf-8-sig")()
+    try:
+        # A head cut short by SNIFF_BYTES may end inside a character.
+        text = decoder.decode(head, final=len(head) < SNIFF_BYTES)
+    except UnicodeDecodeError:
+        return None
+    if not text or any(ch < " " and ch not in "\t\n\r\f" for ch in text):
+        return None
+    return text
 
 
 def _check_decodes(file, image_format, heights):

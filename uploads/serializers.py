@@ -9,6 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from tiers.models import MAX_THUMBNAIL_HEIGHT
+
 from .imaging import InvalidImage
 from .links import Link, LinkUrls
 from .models import Image
@@ -27,8 +29,9 @@ class ImageSerializer(serializers.ModelSerializer):
     the tier does not grant them.
     """
 
-    # Keys left out, not null, when the owner's tier does not grant them.
-    WITHHELD_UNLESS_GRANTED = ("original", "expiring_links")
+    # Left out of the response, not null, when the tier does not grant them;
+    # the schema marks them as not required.
+    absent_when_empty = ("original", "expiring_links")
 
     id = serializers.CharField(read_only=True)
     url = serializers.HyperlinkedIdentityField(view_name="image-detail")
@@ -101,12 +104,11 @@ class ImageSerializer(serializers.ModelSerializer):
             "created_at": self.fields["created_at"].to_representation(image.created_at),
             "thumbnails": self.get_thumbnails(image),
         }
-        for key, value in (
-            ("original", self.get_original(image)),
-            ("expiring_links", self.get_expiring_links(image)),
-        ):
-            if value is not None:
-                data[key] = value
+        optional = {
+            "original": self.get_original(image),
+            "expiring_links": self.get_expiring_links(image),
+        }
+        data.update((key, url) for key, url in optional.items() if url is not None)
         return data
 
     def _urls(self):
@@ -182,11 +184,6 @@ def log_rejected_upload(request, upload, reason):
     )
 
 
-@extend_schema_field(OpenApiTypes.INT)
-class TierHeightField(serializers.ChoiceField):
-    """A thumbnail height of the caller's tier; the choices are set per request."""
-
-
 class WholeSecondsField(serializers.IntegerField):
     """An integer that refuses booleans, fractions and decimal strings."""
 
@@ -198,6 +195,19 @@ class WholeSecondsField(serializers.IntegerField):
         if isinstance(data, str) and not WHOLE_NUMBER.fullmatch(data):
             self.fail("invalid")
         return super().to_internal_value(data)
+
+
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": MAX_THUMBNAIL_HEIGHT,
+        "nullable": True,
+        "description": "A thumbnail height of your tier; leave out for the original.",
+    }
+)
+class TierHeightField(serializers.ChoiceField):
+    """One of the heights of the caller's tier, which the view fills in."""
 
 
 class ExpiringLinkSerializer(serializers.Serializer):

@@ -2,10 +2,11 @@
 
 import logging
 import posixpath
+from contextlib import contextmanager
 import unicodedata
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from imagekit.cachefiles import ImageCacheFile
 
 from .imagegenerators import SharedDecode, thumbnail_name, thumbnail_spec
@@ -15,19 +16,32 @@ from .models import Image
 logger = logging.getLogger(__name__)
 
 MAX_NAME_LENGTH = 255
+# Control, formatting and unassigned characters, and the line and paragraph
+# separators: each could hide, reorder or split the name where it is shown.
+DROPPED_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}
+
+
+class ImageNotStored(Exception):
+    """The storage or the database failed; nothing of the upload was kept."""
+
+
+class RenditionMissing(Exception):
+    """An image's row exists but its original file does not."""
 
 
 def safe_name(filename, extension):
     """Return a client's file name fit to store and show back.
 
-    Drops any folder part, control and formatting characters, and
-    surrounding spaces and dots; composes accents; keeps the name under
+    Drops any folder part, control and formatting characters, line breaks,
+    and surrounding spaces and dots; composes accents; keeps the name under
     the column's length. An empty result becomes ``image`` plus the
     extension of the detected format.
     """
     name = unicodedata.normalize("NFC", str(filename or ""))
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    name = "".join(
+        ch for ch in name if unicodedata.category(ch) not in DROPPED_CATEGORIES
+    )
     name = name.strip(" .")
     if not name:
         return f"image{extension}"
@@ -60,6 +74,7 @@ def store_image(owner, upload, facts, heights=()):
     Either the row and the file both exist afterwards, or neither does.
     Once the row is committed, the thumbnails of `heights` are made from
     the check's decode; one that fails is left to be made on first fetch.
+    Raises ImageNotStored when the storage or the database fails.
     """
     image = Image(
         owner=owner,
@@ -69,15 +84,25 @@ def store_image(owner, upload, facts, heights=()):
         size=upload.size,
     )
     image.name = safe_name(upload.name, image.extension)
+    storage = image.file.storage
+    name = image.file.field.generate_filename(image, upload.name)
 
     upload.seek(0)
-    image.file.save(upload.name, upload, save=False)
+    try:
+        image.file = storage.save(name, upload, max_length=Image.file.field.max_length)
+    except OSError as exc:
+        delete_folder(storage, posixpath.dirname(name))
+        logger.exception("Could not write a new image of user %s.", owner.pk)
+        raise ImageNotStored("The storage refused the file.") from exc
     try:
         with transaction.atomic(durable=True):
             image.save(force_insert=True)
+    except DatabaseError as exc:
+        delete_folder(storage, image.folder)
+        logger.exception("Could not record a new image of user %s.", owner.pk)
+        raise ImageNotStored("The database refused the image.") from exc
     except BaseException:
-        # The image's folder is new and holds nothing else: remove it whole.
-        delete_image_files(image)
+        delete_folder(storage, image.folder)
         raise
 
     logger.info(
@@ -111,8 +136,11 @@ def store_image(owner, upload, facts, heights=()):
 
 def delete_image_files(image):
     """Remove the original and every thumbnail made from `image`."""
-    storage = image.file.storage
-    folder = image.folder
+    delete_folder(image.file.storage, image.folder)
+
+
+def delete_folder(storage, folder):
+    """Remove every file in an image's storage folder, then the folder."""
     try:
         _, filenames = storage.listdir(folder)
     except FileNotFoundError:
@@ -147,12 +175,13 @@ def ensure_thumbnail(image, height):
     """Make the thumbnail of `image` at `height` if missing; return its name.
 
     imagekit remembers which files exist; one that vanished from the storage
-    behind its back is made again.
+    behind its back is forgotten and made again.
     """
     (cachefile,) = make_thumbnails(image, [height])
     if not image.file.storage.exists(cachefile.name):
         logger.warning("Thumbnail %s was missing; making it again.", cachefile.name)
-        cachefile.generate(force=True)
+        cachefile.cachefile_backend.forget(cachefile)
+        (cachefile,) = make_thumbnails(image, [height])
     return cachefile.name
 
 
@@ -160,24 +189,56 @@ def rendition_name(image, height=None):
     """Return the storage name of a rendition: the original or a thumbnail.
 
     A thumbnail is made on first request, so the name always points at a
-    file.
+    file. Raises RenditionMissing when the original itself is gone.
     """
+    storage = image.file.storage
     if height is None:
+        if not storage.exists(image.file.name):
+            _report_missing_original(image)
         return image.file.name
     name = thumbnail_name(image.file.name, height)
-    if image.file.storage.exists(name):
+    if storage.exists(name):
         return name
-    return ensure_thumbnail(image, height)
+    with _original_required(image):
+        return ensure_thumbnail(image, height)
 
 
 def open_rendition(image, height=None):
-    """Open the stored file of a rendition, making a thumbnail if needed."""
+    """Open the stored file of a rendition: the original or a thumbnail.
+
+    A thumbnail is made on first request, and made again if it vanished.
+    Raises RenditionMissing when the original itself is gone.
+    """
     storage = image.file.storage
-    if height is None:
-        return storage.open(image.file.name, "rb")
-    # Nearly every thumbnail exists already (uploads make them), so opening
-    # it is the cheapest existence check; imagekit is asked only on a miss.
+    with _original_required(image):
+        if height is None:
+            return storage.open(image.file.name, "rb")
+        # Nearly every thumbnail exists already (uploads make them), so
+        # opening it is the cheapest existence check; imagekit is asked only
+        # on a miss.
+        try:
+            return storage.open(thumbnail_name(image.file.name, height), "rb")
+        except FileNotFoundError:
+            return storage.open(ensure_thumbnail(image, height), "rb")
+
+
+@contextmanager
+def _original_required(image):
+    """Turn a file missing because the original is gone into RenditionMissing."""
     try:
-        return storage.open(thumbnail_name(image.file.name, height), "rb")
-    except FileNotFoundError:
-        return storage.open(ensure_thumbnail(image, height), "rb")
+        yield
+    except FileNotFoundError as exc:
+        if image.file.storage.exists(image.file.name):
+            raise
+        _report_missing_original(image, exc)
+
+
+def _report_missing_original(image, cause=None):
+    # Either the image is being deleted right now, or its row outlived its
+    # file; check_media tells which.
+    logger.warning(
+        "Image %s has no original file %s; run check_media if it persists.",
+        image.pk,
+        image.file.name,
+    )
+    raise RenditionMissing(image.file.name) from cause

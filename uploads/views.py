@@ -13,7 +13,8 @@ from django.views.decorators.http import require_safe
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import APIException, PermissionDenied
+from rest_framework.parsers import FormParser, JSONParser
 from rest_framework.response import Response
 
 from tiers.grants import grants_for_tier
@@ -22,25 +23,58 @@ from .filters import ImageFilter
 from .links import Link, LinkExpired, LinkInvalid, read_link
 from .models import Image
 from .pagination import NewestFirstPagination
+from .parsers import UploadParser
+from .schema import FIELD_ERRORS, ErrorSerializer
 from .serializers import (
     ExpiringLinkSerializer,
     ImageSerializer,
     ImageUploadSerializer,
 )
-from .services import open_rendition, rendition_name, store_image
+from .services import (
+    ImageNotStored,
+    RenditionMissing,
+    open_rendition,
+    rendition_name,
+    store_image,
+)
+from .throttles import LinkRateThrottle, UploadRateThrottle
 
 logger = logging.getLogger(__name__)
 
-NOT_FOUND = OpenApiResponse(description="No image of yours has this id.")
-INVALID = OpenApiResponse(
-    description="The input was refused; messages are keyed by field."
+NOT_FOUND = OpenApiResponse(
+    ErrorSerializer, description="No image of yours has this id."
 )
+INVALID = OpenApiResponse(
+    FIELD_ERRORS, description="The input was refused; messages are keyed by field."
+)
+# Sandboxed and never sniffed: a file that is also valid HTML or script (a
+# polyglot) stays an image in every browser.
+FILE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+}
+
+
+class StorageUnavailable(APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The image could not be stored and nothing was kept; try again."
+    default_code = "storage_unavailable"
 
 
 @extend_schema_view(
-    list=extend_schema(summary="List your images, newest first"),
+    list=extend_schema(
+        summary="List your images, newest first",
+        responses={
+            200: ImageSerializer(many=True),
+            400: INVALID,
+            404: OpenApiResponse(
+                ErrorSerializer, description="The cursor is not one this API made."
+            ),
+        },
+    ),
     retrieve=extend_schema(
-        summary="Show one of your images", responses={200: ImageSerializer, 404: NOT_FOUND}
+        summary="Show one of your images",
+        responses={200: ImageSerializer, 404: NOT_FOUND},
     ),
     destroy=extend_schema(
         summary="Delete an image and every file made from it",
@@ -57,8 +91,16 @@ class ImageViewSet(
     """Your images. Upload PNG or JPEG files; links follow your tier."""
 
     serializer_class = ImageSerializer
+    # Any id reaches the view, which answers an unknown one with a 404 in
+    # JSON; the router's default refuses dots before any view runs.
+    lookup_value_regex = "[^/]+"
     pagination_class = NewestFirstPagination
     filterset_class = ImageFilter
+    parser_classes = [JSONParser, FormParser, UploadParser]
+    throttles_by_action = {
+        "create": UploadRateThrottle,
+        "expiring_links": LinkRateThrottle,
+    }
 
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
@@ -79,22 +121,36 @@ class ImageViewSet(
             context["grants"] = grants_for_tier(user.tier_id)
         return context
 
+    def get_throttles(self):
+        throttle = self.throttles_by_action.get(self.action)
+        return [throttle()] if throttle else super().get_throttles()
+
     @extend_schema(
         summary="Upload an image",
         request=ImageUploadSerializer,
-        responses={201: ImageSerializer, 400: INVALID},
+        responses={
+            201: ImageSerializer,
+            400: INVALID,
+            503: OpenApiResponse(
+                ErrorSerializer,
+                description="Storing failed; nothing was kept, try again.",
+            ),
+        },
     )
     def create(self, request, *args, **kwargs):
         context = self.get_serializer_context()
         upload = self.get_serializer(data=request.data, context=context)
         upload.is_valid(raise_exception=True)
 
-        image = store_image(
-            request.user,
-            upload.validated_data["image"],
-            upload.facts,
-            heights=context["grants"].heights,
-        )
+        try:
+            image = store_image(
+                request.user,
+                upload.validated_data["image"],
+                upload.facts,
+                heights=context["grants"].heights,
+            )
+        except ImageNotStored as exc:
+            raise StorageUnavailable() from exc
 
         data = ImageSerializer(image, context=context).data
         return Response(
@@ -107,7 +163,9 @@ class ImageViewSet(
         responses={
             201: ExpiringLinkSerializer,
             400: INVALID,
-            403: OpenApiResponse(description="Your tier has no expiring links."),
+            403: OpenApiResponse(
+                ErrorSerializer, description="Your tier has no expiring links."
+            ),
             404: NOT_FOUND,
         },
     )
@@ -186,18 +244,26 @@ def serve_file(request, token):
     if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
         raise Http404("No such file.")
 
+    try:
+        response = file_response(image, link.height)
+    except RenditionMissing:
+        raise Http404("No such file.") from None
+    add_caching_headers(response, image, link, now)
+    for header, value in FILE_HEADERS.items():
+        response[header] = value
+    return response
+
+
+def file_response(image, height):
+    """Return the response that sends a rendition, by nginx or by Django."""
     location = settings.IMAGEAPI_ACCEL_REDIRECT_LOCATION
     if location:
-        name = rendition_name(image, link.height)
-        response = accel_redirect(location, name, image)
-    else:
-        response = FileResponse(
-            open_rendition(image, link.height),
-            content_type=image.content_type,
-            filename=image.name,
-        )
-    add_caching_headers(response, image, link, now)
-    return response
+        return accel_redirect(location, rendition_name(image, height), image)
+    return FileResponse(
+        open_rendition(image, height),
+        content_type=image.content_type,
+        filename=image.name,
+    )
 
 
 def accel_redirect(location, name, image):

@@ -5,6 +5,7 @@ files in a local folder. Environment-specific modules (local, test,
 production) import this one and override what differs.
 """
 
+import tempfile
 from pathlib import Path
 
 import environ
@@ -111,7 +112,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
 MEDIA_URL = "/media-not-public/"
 
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Files appear under their names only once whole; see uploads/storage.py.
+    "default": {"BACKEND": "uploads.storage.AtomicFileSystemStorage"},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
@@ -132,7 +134,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "uploads.schema.ImageApiAutoSchema",
     # ?format= filters images by format; renderers are chosen by Accept.
     "URL_FORMAT_OVERRIDE": None,
 }
@@ -146,10 +148,6 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": [
-        "drf_spectacular.hooks.postprocess_schema_enums",
-        "uploads.schema.mark_withheld_links_optional",
-    ],
 }
 
 # --- Images -----------------------------------------------------------------
@@ -181,7 +179,21 @@ IMAGEAPI_ACCEL_REDIRECT_LOCATION = env.str(
 )
 
 IMAGEKIT_DEFAULT_CACHEFILE_STRATEGY = "imagekit.cachefiles.strategies.JustInTime"
+# Makes each thumbnail once, however many requests ask for it at once.
+IMAGEKIT_DEFAULT_CACHEFILE_BACKEND = "uploads.cachefiles.LockedFileBackend"
 IMAGEKIT_CACHEFILE_DIR = "images"
+# Lock files of thumbnail generation; a folder on local disk of this host.
+IMAGEAPI_LOCK_DIR = env.str(
+    "IMAGEAPI_LOCK_DIR", default=str(Path(tempfile.gettempdir()) / "imageapi-locks")
+)
+
+# --- Rate limits ------------------------------------------------------------
+
+# Per user, as DRF rates ("60/min", "1000/hour"); empty turns a limit off.
+# Counts live in the default cache: give every worker the same cache
+# (CACHE_URL) or each worker counts on its own.
+IMAGEAPI_UPLOAD_RATE = env.str("IMAGEAPI_UPLOAD_RATE", default="60/min")
+IMAGEAPI_LINK_RATE = env.str("IMAGEAPI_LINK_RATE", default="120/min")
 
 # --- Logging ----------------------------------------------------------------
 
