@@ -38,3 +38,7 @@ LOGGING["loggers"] = {  # noqa: F405
     "tiers": {"level": LOG_LEVEL},
     "uploads": {"level": LOG_LEVEL},
 }
+
+# The figures measure the work of each request, not the per-user limits.
+IMAGEAPI_UPLOAD_RATE = ""
+IMAGEAPI_LINK_RATE = ""
