@@ -429,8 +429,8 @@ def _links_section(links):
     )
     section.add("first fetch of a new upload's thumbnail", links["first_fetch"])
     section.notes.append(
-        "X-Accel needs the production stack (nginx in front of gunicorn), "
-        "which this tree does not have; the figure is left out, not guessed."
+        "The bench runs gunicorn alone; the X-Accel path through nginx is "
+        "exercised by make e2e but not timed here, so it is left out."
     )
     return section
 
