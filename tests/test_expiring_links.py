@@ -221,6 +221,10 @@ def test_expires_in_that_is_not_a_whole_number_is_refused(issue, data, message):
         ({"expires_in": "300.5"}, WHOLE),
         ({"expires_in": "true"}, WHOLE),
         ({"expires_in": "soon"}, WHOLE),
+        ({"expires_in": " 600 "}, WHOLE),
+        ({"expires_in": "+600"}, WHOLE),
+        # Full-width digits, which int() would read as 600.
+        ({"expires_in": "\uff16\uff10\uff10"}, WHOLE),
         ({"height": "200"}, "This field is required."),
     ],
 )
@@ -241,11 +245,11 @@ def test_expires_in_as_a_numeric_string_is_accepted(issue):
 @pytest.mark.parametrize(
     ("height", "message"),
     [
-        (500, "500 is not a thumbnail height of your tier."),
-        ("100", "100 is not a thumbnail height of your tier."),
-        (200.5, "200.5 is not a thumbnail height of your tier."),
-        ("big", "big is not a thumbnail height of your tier."),
-        (True, "True is not a thumbnail height of your tier."),
+        (500, '"500" is not a thumbnail height of your tier.'),
+        ("100", '"100" is not a thumbnail height of your tier.'),
+        (200.5, '"200.5" is not a thumbnail height of your tier.'),
+        ("big", '"big" is not a thumbnail height of your tier.'),
+        (True, '"True" is not a thumbnail height of your tier.'),
     ],
 )
 def test_height_the_tier_lacks_is_refused(issue, height, message):
@@ -261,7 +265,7 @@ def test_both_fields_wrong_give_both_messages(issue):
     assert response.status_code == 400
     assert response.json() == {
         "expires_in": ["Ensure this value is greater than or equal to 300."],
-        "height": ["500 is not a thumbnail height of your tier."],
+        "height": ['"500" is not a thumbnail height of your tier.'],
     }
 
 

@@ -1,6 +1,9 @@
 """Signed links: absolute, shareable, tamper-proof, revoked with their grant."""
 
+from urllib.parse import urlsplit
+
 import pytest
+from django.test import Client
 
 from tiers.models import ThumbnailHeight
 from uploads.links import Link
@@ -165,3 +168,13 @@ def test_link_answers_only_safe_methods(premium_body, anonymous_client):
     response = anonymous_client.post(premium_body["original"])
 
     assert response.status_code == 405
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_link_answers_writes_with_405_not_a_csrf_page(premium_body, method):
+    client = Client(enforce_csrf_checks=True)
+
+    response = getattr(client, method)(urlsplit(premium_body["original"]).path)
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"

@@ -1,5 +1,6 @@
 """Listing, showing and deleting one's own images."""
 
+import base64
 import datetime as dt
 import uuid
 from urllib.parse import parse_qs, urlparse
@@ -191,6 +192,49 @@ def test_format_filter_does_not_pick_the_renderer(
 
     assert response.status_code == 200
     assert response["Content-Type"] == "text/html; charset=utf-8"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"created_after": "0001-01-01T00:00:00+01:00"},
+        {"created_before": "9999-12-31T23:59:59-01:00"},
+    ],
+)
+def test_list_refuses_a_moment_outside_the_years_utc_can_hold(
+    basic_user, client_for, query
+):
+    response = client_for(basic_user).get("/api/images/", query)
+
+    (key,) = query
+    assert response.status_code == 400
+    assert response.json() == {
+        key: ["Enter a date and time between the years 1 and 9999 in UTC."]
+    }
+
+
+@pytest.mark.parametrize(
+    "position", ["p=2026", "p=", "p=zzz", "p=0001-01-01 00:00:00+05:00"]
+)
+def test_list_cursor_that_names_no_moment_is_404(basic_user, client_for, position):
+    cursor = base64.b64encode(position.encode()).decode()
+
+    response = client_for(basic_user).get("/api/images/", {"cursor": cursor})
+
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Invalid cursor"}
+
+
+@pytest.mark.parametrize("query", ["format=png", "format=json", "created_after=x"])
+def test_list_filters_do_not_touch_one_image(
+    basic_user, client_for, upload_image, query, django_capture_on_commit_callbacks
+):
+    url = upload_image(basic_user, "photo.jpg", image_format="JPEG")["url"]
+    client = client_for(basic_user)
+
+    assert client.get(f"{url}?{query}").status_code == 200
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.delete(f"{url}?{query}").status_code == 204
 
 
 @pytest.mark.parametrize("value", ["json", "api", "gif", "PNG"])

@@ -8,13 +8,26 @@ OPENAPI_JSON = {"Accept": "application/vnd.oai.openapi+json"}
 
 
 @pytest.fixture
-def schema(client, db):
+def client(client, basic_user):
+    """Return Django's test client, signed in: the schema is for users."""
+    client.force_login(basic_user)
+    return client
+
+
+@pytest.fixture
+def schema(client):
     response = client.get("/api/schema/", headers=OPENAPI_JSON)
     assert response.status_code == 200
     return json.loads(response.content)
 
 
-def test_schema_is_openapi_3(client, db):
+def test_schema_needs_a_signed_in_user(anonymous_client):
+    response = anonymous_client.get("/api/schema/")
+
+    assert response.status_code == 401
+
+
+def test_schema_is_openapi_3(client):
     response = client.get("/api/schema/")
 
     assert response.status_code == 200

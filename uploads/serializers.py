@@ -18,7 +18,9 @@ from .services import check_upload
 
 logger = logging.getLogger(__name__)
 
-WHOLE_NUMBER = re.compile(r"\s*[+-]?\d+\s*")
+# Digits as a form sends them; int() would also take spaces, a plus sign and
+# digits of other scripts.
+WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 class ImageSerializer(serializers.ModelSerializer):
@@ -223,7 +225,7 @@ class ExpiringLinkSerializer(serializers.Serializer):
         write_only=True,
         help_text="A thumbnail height of the tier; leave out for the original.",
         error_messages={
-            "invalid_choice": "{input} is not a thumbnail height of your tier."
+            "invalid_choice": '"{input}" is not a thumbnail height of your tier.'
         },
     )
     url = serializers.URLField(read_only=True)

@@ -5,6 +5,7 @@ FUZZ_EXAMPLES (default 25) so the run fits in CI.
 """
 
 import io
+import json
 import os
 
 import pytest
@@ -13,6 +14,8 @@ schemathesis = pytest.importorskip("schemathesis")
 
 from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
+from drf_spectacular.generators import SchemaGenerator  # noqa: E402
+from drf_spectacular.renderers import OpenApiJsonRenderer  # noqa: E402
 from hypothesis import HealthCheck, settings  # noqa: E402
 from model_bakery import baker  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
@@ -39,9 +42,20 @@ CHECKS = [
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "25"))
 
 
-# Loaded once, at collection, from the running application's own schema
-# view. (schemathesis' lazy fixture loader does not work with this pytest.)
-schema = schemathesis.openapi.from_wsgi("/api/schema/", get_wsgi_application())
+def _schema_of_the_app():
+    """Return the OpenAPI schema exactly as /api/schema/ renders it.
+
+    Made here rather than fetched: the view wants a signed-in user, and
+    there is no user yet while tests are collected.
+    """
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(OpenApiJsonRenderer().render(generated, renderer_context={}))
+
+
+# Loaded once, at collection. (schemathesis' lazy fixture loader does not
+# work with this pytest.)
+schema = schemathesis.openapi.from_dict(_schema_of_the_app())
+schema.app = get_wsgi_application()
 
 
 def _login_with_one_image(client_for, tier_name):
