@@ -10,9 +10,9 @@ import threading
 
 from django.conf import settings
 from imagekit import ImageSpec, register
-from imagekit.utils import img_to_fobj, open_image
+from imagekit.utils import img_to_fobj
 
-from .imaging import FitHeight, decode, fit_height
+from .imaging import FitHeight, decode, fit_height, open_png_or_jpeg
 
 _specs = {}
 _specs_lock = threading.Lock()
@@ -55,7 +55,7 @@ class SharedDecode:
         if self._decoded is None:
             self.file.open("rb")
             try:
-                with open_image(self.file) as image:
+                with open_png_or_jpeg(self.file) as image:
                     decoded = decode(image, self.heights)
             finally:
                 self.file.close()

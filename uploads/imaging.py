@@ -6,11 +6,12 @@ objects and PIL images and return facts or new images.
 
 import codecs
 import logging
-import warnings
+import struct
+import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, JpegImagePlugin, PngImagePlugin
 
 logger = logging.getLogger(__name__)
 
@@ -18,10 +19,19 @@ logger = logging.getLogger(__name__)
 # store depth and gain maps that way) MPO; it is still a JPEG file.
 ACCEPTED_FORMATS = {"JPEG": "jpeg", "MPO": "jpeg", "PNG": "png"}
 JPEG_FORMATS = {"JPEG", "MPO"}
-# The only Pillow readers an upload is given to; JPEG's also opens MPO.
-READERS = ["JPEG", "PNG"]
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+JPEG_SIGNATURE = b"\xff\xd8\xff"
 # A file that starts like this claims to be a PNG or a JPEG.
-ACCEPTED_SIGNATURES = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
+ACCEPTED_SIGNATURES = (PNG_SIGNATURE, JPEG_SIGNATURE)
+# The only Pillow readers a file is given to, chosen by its signature. They
+# are called directly rather than through Image.open(), which would apply
+# Pillow's own pixel limit before the product's could name the problem, and
+# would read a JPEG carrying more pictures (MPO) with a reader that trusts
+# their index, when a thumbnail only ever needs the first picture.
+READERS = (
+    (PNG_SIGNATURE, PngImagePlugin.PngImageFile),
+    (JPEG_SIGNATURE, JpegImagePlugin.JpegImageFile),
+)
 # How many leading bytes are read to name a refused file.
 SNIFF_BYTES = 512
 # (signature, offset, what the file is) of formats often sent instead.
@@ -65,6 +75,14 @@ class InvalidImage(ValueError):
         self.message = message
         self.code = code
 
+
+# Chunks whose contents Pillow keeps in memory while it reads a PNG.
+PNG_METADATA_CHUNKS = {b"tEXt", b"zTXt", b"iTXt", b"iCCP", b"eXIf"}
+# All the metadata of one PNG, inflated, as Pillow would hold it. Real files
+# carry kilobytes, yet a few kilobytes of zTXt can inflate to megabytes.
+MAX_PNG_METADATA_BYTES = 8 * 1024 * 1024
+# Output taken from zlib at a time while measuring compressed metadata.
+INFLATE_STEP = 64 * 1024
 
 # Resizing first averages blocks of pixels while the image is still more than
 # this many times the target, then finishes with Lanczos: the result cannot be
@@ -141,10 +159,11 @@ def inspect_upload(file, *, max_bytes, max_pixels, heights=()):
     """Check that `file` is a whole PNG or JPEG within limits; describe it.
 
     The format comes from the content alone. The header is read first, so
-    a file that claims too many pixels is refused before anything is
-    decoded. The check decodes the whole image; given thumbnail `heights`,
-    it decodes at the scale the largest of them needs and keeps the result
-    in the facts. Raises InvalidImage with a message fit for the client.
+    a file that claims too many pixels, or PNG metadata that inflates too
+    far, is refused before anything is decoded or inflated. The check
+    decodes the whole image; given thumbnail `heights`, it decodes at the
+    scale the largest of them needs and keeps the result in the facts.
+    Raises InvalidImage with a message fit for the client.
     """
     size = file.size
     if size > max_bytes:
@@ -152,8 +171,9 @@ def inspect_upload(file, *, max_bytes, max_pixels, heights=()):
             f"The file is {size} bytes; the limit is {max_bytes} bytes.",
             code="file_too_large",
         )
+    _check_png_metadata(file)
 
-    with _open(file) as image:
+    with open_png_or_jpeg(file) as image:
         if image.format not in ACCEPTED_FORMATS:
             raise InvalidImage(
                 f"{image.format} images are not accepted; upload a PNG or JPEG.",
@@ -172,25 +192,37 @@ def inspect_upload(file, *, max_bytes, max_pixels, heights=()):
     return ImageFacts(image_format, width, height, decoded)
 
 
-@contextmanager
-def _open(file):
-    """Open an upload with Pillow, turning every failure into InvalidImage.
+def raise_pillow_pixel_limit(max_pixels):
+    """Make Pillow's own pixel limit at least `max_pixels`, never lower it.
 
-    Only the PNG and JPEG readers are tried: no other decoder ever sees an
-    upload, whatever it claims to be.
+    Uploads are checked against the product's limit before Pillow decodes
+    anything, but Pillow applies its own, process-wide one in places such
+    as crop(): a configured limit above Pillow's default would otherwise
+    fail images the product accepted. Meant for start-up, before any
+    request, so that no image ever sees the value change.
+    """
+    if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < max_pixels:
+        Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+@contextmanager
+def open_png_or_jpeg(file):
+    """Open a file with Pillow's PNG or JPEG reader, as its signature says.
+
+    Only the header is read. No other reader ever sees the file, whatever it
+    claims to be; every failure becomes InvalidImage.
     """
     file.seek(0)
+    head = file.read(SNIFF_BYTES)
+    file.seek(0)
+    reader = next((found for sig, found in READERS if head.startswith(sig)), None)
+    if reader is None:
+        raise _refusal(head)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(file, formats=READERS)
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise InvalidImage(
-            "The image has far too many pixels.", code="too_many_pixels"
-        ) from None
+        image = reader(file)
     except Exception as exc:
         file.seek(0)
-        raise _refusal(file.read(SNIFF_BYTES)) from exc
+        raise _refusal(head) from exc
     try:
         # Leaving the `with` frees the image but, unlike close(), leaves the
         # caller's file open.
@@ -198,6 +230,93 @@ def _open(file):
             yield image
     finally:
         file.seek(0)
+
+
+def _check_png_metadata(file):
+    """Refuse a PNG whose metadata chunks inflate beyond the limits.
+
+    Only chunk headers and metadata chunks are read, and compressed metadata
+    is inflated a step at a time and thrown away, so memory stays flat
+    whatever the file claims. Each compressed chunk may inflate to Pillow's
+    own limit for one chunk, all metadata together to MAX_PNG_METADATA_BYTES.
+    Damage to the chunk layout is left to the checks that follow. Does
+    nothing for a file that is not a PNG.
+    """
+    file.seek(0)
+    if file.read(len(PNG_SIGNATURE)) != PNG_SIGNATURE:
+        file.seek(0)
+        return
+    chunk_limit = PngImagePlugin.MAX_TEXT_CHUNK
+    room = MAX_PNG_METADATA_BYTES
+    offset = len(PNG_SIGNATURE)
+    while True:
+        file.seek(offset)
+        header = file.read(8)
+        if len(header) < 8:
+            break
+        length, kind = struct.unpack(">I4s", header)
+        if kind == b"IEND":
+            break
+        if kind in PNG_METADATA_CHUNKS:
+            if length > room:
+                raise _too_much_metadata()
+            compressed = _compressed_metadata(kind, file.read(length))
+            kept = length
+            if compressed is not None:
+                kept = _inflated_size(compressed, chunk_limit)
+                if kept > chunk_limit:
+                    name = kind.decode("ascii")
+                    raise InvalidImage(
+                        f"A {name} chunk of the PNG expands to more than "
+                        f"{chunk_limit} bytes; the limit is {chunk_limit} bytes.",
+                        code="metadata_too_large",
+                    )
+            room -= kept
+            if room < 0:
+                raise _too_much_metadata()
+        offset += 12 + length
+    file.seek(0)
+
+
+def _too_much_metadata():
+    return InvalidImage(
+        f"The PNG's metadata expands to more than {MAX_PNG_METADATA_BYTES} "
+        f"bytes; the limit is {MAX_PNG_METADATA_BYTES} bytes.",
+        code="metadata_too_large",
+    )
+
+
+def _compressed_metadata(kind, data):
+    """Return the zlib stream inside a metadata chunk, or None if it has none."""
+    if kind in (b"zTXt", b"iCCP"):
+        # Name, NUL, compression method, then the stream.
+        return data.partition(b"\0")[2][1:]
+    if kind == b"iTXt":
+        # Keyword, NUL, compressed flag, method, language, NUL, translated
+        # keyword, NUL, then the text.
+        rest = data.partition(b"\0")[2]
+        if rest[:1] != b"\x01":
+            return None
+        return rest[2:].partition(b"\0")[2].partition(b"\0")[2]
+    return None
+
+
+def _inflated_size(compressed, limit):
+    """Return the size `compressed` inflates to, or more than `limit` if larger.
+
+    A stream that fails to inflate counts as empty: Pillow keeps nothing of it.
+    """
+    inflater = zlib.decompressobj()
+    size = 0
+    try:
+        while compressed and size <= limit:
+            size += len(inflater.decompress(compressed, INFLATE_STEP))
+            compressed = inflater.unconsumed_tail
+        if size <= limit:
+            size += len(inflater.flush())
+    except zlib.error:
+        return 0
+    return size
 
 
 def _refusal(head):
@@ -271,9 +390,9 @@ def _check_decodes(file, image_format, heights):
     """
     try:
         if image_format == "png":
-            with _open(file) as image:
+            with open_png_or_jpeg(file) as image:
                 image.verify()
-        with _open(file) as image:
+        with open_png_or_jpeg(file) as image:
             if heights:
                 decoded = decode(image, heights)
                 return decoded.upright_size, decoded

@@ -1,5 +1,6 @@
 """Hostile and unusual files, made in memory with Pillow and raw bytes."""
 
+import functools
 import io
 import os
 import random
@@ -121,3 +122,46 @@ def fetch(client, url):
     """GET an absolute link of the API through a test client."""
     parts = urlsplit(url)
     return client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def png_image(
+    size, bit_depth, colour_type, row, *, before_idat=(), after_idat=(), level=9
+):
+    """Return a PNG of `size` whose every row is `row` (packed, no filter byte).
+
+    The pixel data is compressed row by row, so an image of hundreds of
+    megapixels costs no more memory to make than one row. `before_idat` and
+    `after_idat` are whole chunks placed around the pixel data.
+    """
+    width, height = size
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    compressor = zlib.compressobj(level)
+    line = b"\x00" + row
+    pixels = b"".join(compressor.compress(line) for _ in range(height))
+    pixels += compressor.flush()
+    return b"".join(
+        [
+            PNG_SIGNATURE,
+            png_chunk(b"IHDR", header),
+            *before_idat,
+            png_chunk(b"IDAT", pixels),
+            *after_idat,
+            png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+@functools.cache
+def zlib_bomb(size):
+    """Return a zlib stream of `size` zero bytes, made without holding them."""
+    compressor = zlib.compressobj(9)
+    block = bytes(1024 * 1024)
+    parts = [compressor.compress(block) for _ in range(size // len(block))]
+    parts.append(compressor.compress(bytes(size % len(block))))
+    return b"".join(parts) + compressor.flush()
+
+
+def jpeg_with_size(jpeg, width, height):
+    """Return `jpeg` with the size in its frame header changed."""
+    at = jpeg.index(b"\xff\xc0") + 5
+    return jpeg[:at] + struct.pack(">HH", height, width) + jpeg[at + 4 :]
