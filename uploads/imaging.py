@@ -11,7 +11,7 @@ import zlib
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from PIL import ExifTags, Image, JpegImagePlugin, PngImagePlugin
+from PIL import ExifTags, Image, ImageChops, JpegImagePlugin, PngImagePlugin
 
 logger = logging.getLogger(__name__)
 
@@ -101,10 +101,11 @@ STRAIGHT = {value: key for key, value in PREMULTIPLIED.items()}
 class Decoded:
     """An original decoded once, at a scale big enough for its thumbnails.
 
-    `image` is loaded and in a mode fit for resizing (alpha premultiplied),
-    still in the stored orientation; `box` is the part of it that holds the
-    whole original (a JPEG decoded at a reduced scale overhangs by a
-    fraction of a pixel). `upright_size` is the original's upright size.
+    `image` is loaded, still in the stored orientation, and in the mode it
+    was read in (see displayable()); once reduced, it is displayable with
+    alpha premultiplied. `box` is the part of it that holds the whole
+    original (a JPEG decoded at a reduced scale overhangs by a fraction of a
+    pixel). `upright_size` is the original's upright size.
     """
 
     image: Image.Image
@@ -434,6 +435,7 @@ def decode(image, heights):
     # A thumbnail holds one picture: that of a multi-picture JPEG is plain.
     image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
     icc_profile = image.info.get("icc_profile")
+    png_rawmode = _png_rawmode(image)
     # Load before reading the orientation: a PNG may keep its EXIF after the
     # pixels, and a failed decode must not hide behind a failed EXIF read.
     image.load()
@@ -442,13 +444,39 @@ def decode(image, heights):
     if orientation in SIDEWAYS_ORIENTATIONS:
         width, height = height, width
     return Decoded(
-        image=displayable(image),
+        image=_correct_png_quirks(image, png_rawmode),
         box=box,
         format=image_format,
         orientation=orientation,
         upright_size=(width, height),
         icc_profile=icc_profile,
     )
+
+
+def _png_rawmode(image):
+    """Return how an unloaded PNG stores its samples ("L;2", "RGB;16B"...)."""
+    if image.format != "PNG" or not image.tile:
+        return ""
+    args = image.tile[0].args
+    return args if isinstance(args, str) else ""
+
+
+def _correct_png_quirks(image, png_rawmode):
+    """Return `image` with what Pillow's PNG reader leaves inconsistent fixed.
+
+    Pillow scales grey samples of 2 and 4 bits up to 8 but leaves the
+    transparent grey of tRNS unscaled; it cuts 16-bit colour to 8 bits but
+    keeps the transparent colour in 16 (so pixels whose top 8 bits match it
+    become transparent); and it reads 16-bit grey with alpha as RGBA.
+    """
+    key = image.info.get("transparency")
+    if png_rawmode in ("L;2", "L;4") and isinstance(key, int):
+        image.info["transparency"] = key * 255 // (2 ** int(png_rawmode[2:]) - 1)
+    elif png_rawmode == "RGB;16B" and isinstance(key, tuple):
+        image.info["transparency"] = tuple(value >> 8 for value in key)
+    elif png_rawmode == "LA;16B":
+        return image.convert("LA")
+    return image
 
 
 def exif_orientation(image):
@@ -480,22 +508,47 @@ def thumbnail_size(width, height, target_height):
     return max(1, new_width), new_height
 
 
-def displayable(image):
-    """Return `image` in a mode that resizes well and saves as PNG or JPEG."""
+def displayable_mode(image):
+    """Return the mode displayable() gives `image`: L, LA, RGB or RGBA."""
     mode = image.mode
-    if mode in ("L", "LA", "RGB", "RGBA"):
+    keyed = "transparency" in image.info
+    if mode in ("LA", "RGBA", "La", "RGBa"):
+        return mode.upper()
+    if mode == "RGB" and not keyed:
+        return mode
+    if mode in ("1", "L") or mode.startswith("I"):
+        return "LA" if keyed else "L"
+    if mode == "PA" or (mode in ("P", "RGB") and keyed):
+        return "RGBA"
+    return "RGB"
+
+
+def displayable(image):
+    """Return `image` in a mode that resizes well and saves as PNG or JPEG.
+
+    A transparent colour (PNG's tRNS) becomes an alpha channel, so it stays
+    transparent through resizing; 16-bit grey is scaled, not clipped.
+    """
+    mode = displayable_mode(image)
+    if image.mode == mode:
         return image
-    if mode == "P" or mode == "PA":
-        has_alpha = mode == "PA" or "transparency" in image.info
-        return image.convert("RGBA" if has_alpha else "RGB")
-    if mode.startswith("I"):
-        # 16-bit grey: scale to 8 bits instead of clipping to white.
-        return image.convert("I").point(lambda value: value / 256).convert("L")
-    if mode == "1":
-        return image.convert("L")
-    if mode in ("La", "RGBa"):
-        return image.convert(mode.upper())
-    return image.convert("RGB")
+    if image.mode.startswith("I"):
+        return _deep_grey(image, mode)
+    return image.convert(mode)
+
+
+def _deep_grey(image, mode):
+    """Return 16- or 32-bit grey as 8-bit L, or LA with its transparent grey."""
+    wide = image.convert("I")
+    grey = wide.point(lambda value: value / 256).convert("L")
+    if mode == "L":
+        return grey
+    key = image.info["transparency"]
+    # Converting to L clips to 0..255, so each ramp is 255 on one side of
+    # the transparent grey and 0 on it; together they make the alpha.
+    above = wide.point(lambda value: value * 255 - key * 255).convert("L")
+    below = wide.point(lambda value: key * 255 - value * 255).convert("L")
+    return Image.merge("LA", (grey, ImageChops.lighter(above, below)))
 
 
 def _stored_size(decoded, height):
@@ -507,23 +560,29 @@ def _stored_size(decoded, height):
 
 
 def _reduce(image, factor):
-    """Return `image` block-averaged by `factor`, alpha premultiplied.
+    """Return `image` block-averaged by `factor`, displayable, alpha premultiplied.
 
-    An image with alpha is premultiplied strip by strip: a premultiplied
-    copy of the whole image would double the memory a large PNG takes.
-    Strips are a multiple of `factor` rows high, so the blocks are exactly
-    those of a reduce over the whole image.
+    An image with alpha, or in a mode displayable() changes, is converted
+    strip by strip: a converted copy of the whole image would take twice
+    the memory of a large RGBA PNG, four times that of a palette one. Strips
+    are a multiple of `factor` rows high, so the blocks are exactly those of
+    a reduce over the whole image.
     """
-    premultiplied = PREMULTIPLIED.get(image.mode)
-    if premultiplied is None:
+    mode = displayable_mode(image)
+    premultiplied = PREMULTIPLIED.get(mode)
+    if image.mode == mode and premultiplied is None:
         return image.reduce(factor)
 
     rows = max(1, STRIP_ROWS // factor) * factor
     width, height = image.size
-    reduced = Image.new(premultiplied, (-(-width // factor), -(-height // factor)))
+    reduced = Image.new(
+        premultiplied or mode, (-(-width // factor), -(-height // factor))
+    )
     for top in range(0, height, rows):
-        strip = image.crop((0, top, width, min(top + rows, height)))
-        reduced.paste(strip.convert(premultiplied).reduce(factor), (0, top // factor))
+        strip = displayable(image.crop((0, top, width, min(top + rows, height))))
+        if premultiplied:
+            strip = strip.convert(premultiplied)
+        reduced.paste(strip.reduce(factor), (0, top // factor))
     return reduced
 
 
@@ -531,10 +590,12 @@ def fit_height(decoded, height):
     """Return the thumbnail of `decoded` at `height`: upright, never upscaled.
 
     The EXIF orientation is applied to the small result rather than to the
-    large source.
+    large source. The result is always a new image, never `decoded.image`.
     """
     target = _stored_size(decoded, height)
     image = decoded.image
+    if image.mode not in STRAIGHT:
+        image = displayable(image)
     whole = (0.0, 0.0, float(image.width), float(image.height))
     if image.size != target or decoded.box != whole:
         if image.mode in PREMULTIPLIED:
@@ -549,6 +610,10 @@ def fit_height(decoded, height):
         image = image.convert(STRAIGHT[image.mode])
     if decoded.orientation in TRANSPOSES:
         image = image.transpose(TRANSPOSES[decoded.orientation])
+    if image is decoded.image:
+        # Callers clear the result's metadata before saving it; the shared
+        # decode must keep its own for the next height.
+        image = image.copy()
     return image
 
 

@@ -124,6 +124,23 @@ def fetch(client, url):
     return client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
 
 
+def packed_row(samples, bit_depth):
+    """Return PNG samples packed into bytes: bits for 1 to 4, big-endian 16."""
+    if bit_depth == 16:
+        return struct.pack(f">{len(samples)}H", *samples)
+    if bit_depth == 8:
+        return bytes(samples)
+    per_byte = 8 // bit_depth
+    padded = list(samples) + [0] * (-len(samples) % per_byte)
+    packed = bytearray()
+    for start in range(0, len(padded), per_byte):
+        byte = 0
+        for sample in padded[start : start + per_byte]:
+            byte = (byte << bit_depth) | sample
+        packed.append(byte)
+    return bytes(packed)
+
+
 def png_image(
     size, bit_depth, colour_type, row, *, before_idat=(), after_idat=(), level=9
 ):
@@ -148,6 +165,16 @@ def png_image(
             *after_idat,
             png_chunk(b"IEND", b""),
         ]
+    )
+
+
+def two_part_png(size, bit_depth, colour_type, left, right, **chunks):
+    """Return a PNG whose left half holds the samples `left`, its right `right`."""
+    width, _ = size
+    half = width // 2
+    samples = list(left) * half + list(right) * (width - half)
+    return png_image(
+        size, bit_depth, colour_type, packed_row(samples, bit_depth), **chunks
     )
 
 
