@@ -5,13 +5,21 @@ objects and PIL images and return facts or new images.
 """
 
 import codecs
+import io
 import logging
 import struct
 import zlib
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from PIL import ExifTags, Image, ImageChops, JpegImagePlugin, PngImagePlugin
+from PIL import (
+    ExifTags,
+    Image,
+    ImageChops,
+    ImageCms,
+    JpegImagePlugin,
+    PngImagePlugin,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -95,6 +103,8 @@ STRIP_ROWS = 240
 # pixels would bleed their hidden colour into the visible ones.
 PREMULTIPLIED = {"RGBA": "RGBa", "LA": "La"}
 STRAIGHT = {value: key for key, value in PREMULTIPLIED.items()}
+# The colour space an ICC profile must describe to fit pixels of a mode.
+PROFILE_SPACES = {"L": "GRAY", "LA": "GRAY", "RGB": "RGB", "RGBA": "RGB"}
 
 
 @dataclass(frozen=True)
@@ -102,10 +112,14 @@ class Decoded:
     """An original decoded once, at a scale big enough for its thumbnails.
 
     `image` is loaded, still in the stored orientation, and in the mode it
-    was read in (see displayable()); once reduced, it is displayable with
-    alpha premultiplied. `box` is the part of it that holds the whole
-    original (a JPEG decoded at a reduced scale overhangs by a fraction of a
-    pixel). `upright_size` is the original's upright size.
+    was read in (see displayable()), CMYK aside, which is turned into sRGB at
+    once; once reduced, it is displayable with alpha premultiplied. `box`
+    is the part of it that holds the whole original (a JPEG decoded at a
+    reduced scale overhangs by a fraction of a pixel). `upright_size` is the
+    original's upright size. `icc_profile` is the profile the thumbnails
+    carry, None when their pixels are to be read as sRGB; `png_colour_chunks`
+    are the (type, data) of the PNG chunks that describe its colours without
+    a profile.
     """
 
     image: Image.Image
@@ -114,6 +128,7 @@ class Decoded:
     orientation: int
     upright_size: tuple[int, int]
     icc_profile: bytes | None
+    png_colour_chunks: tuple[tuple[bytes, bytes], ...] = ()
 
     def reduced_for(self, heights):
         """Return a copy shrunk by block averaging as far as `heights` allow.
@@ -131,13 +146,10 @@ class Decoded:
         )
         if factor < 2:
             return self
-        return Decoded(
+        return replace(
+            self,
             image=_reduce(self.image, factor),
             box=tuple(edge / factor for edge in self.box),
-            format=self.format,
-            orientation=self.orientation,
-            upright_size=self.upright_size,
-            icc_profile=self.icc_profile,
         )
 
 
@@ -434,7 +446,6 @@ def decode(image, heights):
             box = tuple(float(edge) for edge in drafted[1])
     # A thumbnail holds one picture: that of a multi-picture JPEG is plain.
     image_format = "JPEG" if image.format in JPEG_FORMATS else image.format
-    icc_profile = image.info.get("icc_profile")
     png_rawmode = _png_rawmode(image)
     # Load before reading the orientation: a PNG may keep its EXIF after the
     # pixels, and a failed decode must not hide behind a failed EXIF read.
@@ -443,13 +454,17 @@ def decode(image, heights):
     width, height = stored_size
     if orientation in SIDEWAYS_ORIENTATIONS:
         width, height = height, width
+    pixels, icc_profile = _colour_managed(
+        _correct_png_quirks(image, png_rawmode), image.info.get("icc_profile")
+    )
     return Decoded(
-        image=_correct_png_quirks(image, png_rawmode),
+        image=pixels,
         box=box,
         format=image_format,
         orientation=orientation,
         upright_size=(width, height),
         icc_profile=icc_profile,
+        png_colour_chunks=_png_colour_chunks(image) if image_format == "PNG" else (),
     )
 
 
@@ -477,6 +492,65 @@ def _correct_png_quirks(image, png_rawmode):
     elif png_rawmode == "LA;16B":
         return image.convert("LA")
     return image
+
+
+def _colour_managed(image, icc_profile):
+    """Return the pixels to shrink and the ICC profile thumbnails carry.
+
+    CMYK becomes sRGB, through its own profile when it has one that lcms
+    can use, and carries no profile: browsers show CMYK JPEGs poorly or not
+    at all. Other pixels keep their profile when it describes their colour
+    space, so a wide-gamut image keeps its colours at no cost; one that does
+    not, or that cannot be read, is dropped, as browsers ignore it anyway.
+    """
+    space = _profile_space(icc_profile) if icc_profile else None
+    if image.mode == "CMYK":
+        return _cmyk_to_srgb(image, icc_profile if space == "CMYK" else None), None
+    if space != PROFILE_SPACES.get(displayable_mode(image)):
+        return image, None
+    return image, icc_profile
+
+
+def _profile_space(icc_profile):
+    """Return the colour space an ICC profile describes, None if unreadable."""
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+    except (OSError, ValueError, TypeError, ImageCms.PyCMSError):
+        return None
+    return profile.profile.xcolor_space.strip()
+
+
+def _cmyk_to_srgb(image, icc_profile):
+    """Return CMYK pixels as sRGB: through `icc_profile`, else by ink sums.
+
+    Without a profile, Pillow's arithmetic is what browsers do as well.
+    """
+    if icc_profile is not None:
+        try:
+            return ImageCms.profileToProfile(
+                image,
+                ImageCms.ImageCmsProfile(io.BytesIO(icc_profile)),
+                ImageCms.createProfile("sRGB"),
+                renderingIntent=ImageCms.Intent.RELATIVE_COLORIMETRIC,
+                outputMode="RGB",
+            )
+        except ImageCms.PyCMSError:
+            logger.info("A CMYK profile could not be used; converting without.")
+    return image.convert("RGB")
+
+
+def _png_colour_chunks(image):
+    """Return (type, data) of the sRGB, gAMA and cHRM chunks a PNG had."""
+    info = image.info
+    chunks = []
+    if "srgb" in info:
+        chunks.append((b"sRGB", bytes([info["srgb"]])))
+    if "gamma" in info:
+        chunks.append((b"gAMA", struct.pack(">I", round(info["gamma"] * 100000))))
+    if "chromaticity" in info:
+        values = (round(value * 100000) for value in info["chromaticity"])
+        chunks.append((b"cHRM", struct.pack(">8I", *values)))
+    return tuple(chunks)
 
 
 def exif_orientation(image):
