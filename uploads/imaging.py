@@ -431,8 +431,8 @@ def decode(image, heights):
 
     A JPEG is decoded straight at the smallest scale libjpeg offers that is
     still at least as big as the largest of `heights` needs; any other
-    format in full. Raises what Pillow raises for truncated or corrupt
-    data. Returns a Decoded.
+    format in full. An animated PNG gives its first frame. Raises what
+    Pillow raises for truncated or corrupt data. Returns a Decoded.
     """
     stored_size = image.size
     box = (0.0, 0.0, float(image.width), float(image.height))
@@ -451,6 +451,8 @@ def decode(image, heights):
     # pixels, and a failed decode must not hide behind a failed EXIF read.
     image.load()
     orientation = exif_orientation(image)
+    if getattr(image, "default_image", False):
+        image = _first_animation_frame(image)
     width, height = stored_size
     if orientation in SIDEWAYS_ORIENTATIONS:
         width, height = height, width
@@ -474,6 +476,19 @@ def _png_rawmode(image):
         return ""
     args = image.tile[0].args
     return args if isinstance(args, str) else ""
+
+
+def _first_animation_frame(image):
+    """Return the first frame of an APNG whose static image is not a frame.
+
+    Viewers that play APNG never show that static image, and the first
+    frame is drawn on a transparent canvas; Pillow would draw it over the
+    static image, which shows through wherever the frame is transparent.
+    """
+    image.paste(0, (0, 0, *image.size))
+    image.seek(1)
+    image.load()
+    return image
 
 
 def _correct_png_quirks(image, png_rawmode):
