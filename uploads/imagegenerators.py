@@ -10,9 +10,10 @@ import threading
 
 from django.conf import settings
 from imagekit import ImageSpec, register
-from imagekit.utils import img_to_fobj, open_image
+from imagekit.utils import img_to_fobj
+from PIL import PngImagePlugin
 
-from .imaging import FitHeight, decode, fit_height
+from .imaging import FitHeight, decode, fit_height, open_png_or_jpeg
 
 _specs = {}
 _specs_lock = threading.Lock()
@@ -24,15 +25,24 @@ def thumbnail_name(source_name, height):
     return posixpath.join(posixpath.dirname(source_name), f"{height}{extension}")
 
 
-def save_options(image_format, image, icc_profile):
-    """Return the keyword arguments for saving a thumbnail with Pillow."""
+def save_options(decoded):
+    """Return the keyword arguments for saving a thumbnail of `decoded`.
+
+    The thumbnail carries the colour profile, or the PNG colour chunks, the
+    decode kept for it, and nothing else of the original's metadata.
+    """
     options = {}
-    if image_format == "JPEG":
+    if decoded.format == "JPEG":
         options["quality"] = settings.IMAGEAPI_JPEG_QUALITY
-    if image_format == "PNG":
+    if decoded.format == "PNG":
         options["compress_level"] = settings.IMAGEAPI_PNG_COMPRESS_LEVEL
-    if icc_profile and image.mode in ("RGB", "RGBA", "L", "LA"):
-        options["icc_profile"] = icc_profile
+        if decoded.png_colour_chunks:
+            chunks = PngImagePlugin.PngInfo()
+            for kind, data in decoded.png_colour_chunks:
+                chunks.add(kind, data)
+            options["pnginfo"] = chunks
+    if decoded.icc_profile:
+        options["icc_profile"] = decoded.icc_profile
     return options
 
 
@@ -55,7 +65,7 @@ class SharedDecode:
         if self._decoded is None:
             self.file.open("rb")
             try:
-                with open_image(self.file) as image:
+                with open_png_or_jpeg(self.file) as image:
                     decoded = decode(image, self.heights)
             finally:
                 self.file.close()
@@ -97,9 +107,10 @@ class Thumbnail(ImageSpec):
         decoded = (self.shared or SharedDecode(self.source, [self.height])).decoded()
         thumbnail = fit_height(decoded, self.height)
         # Pillow writes parts of `info`, such as a JPEG's comment, into the
-        # file; a thumbnail carries no metadata but its colour profile.
+        # file; a thumbnail carries no metadata but what says how to read
+        # its colours.
         thumbnail.info = {}
-        options = save_options(decoded.format, thumbnail, decoded.icc_profile)
+        options = save_options(decoded)
         return img_to_fobj(thumbnail, decoded.format, autoconvert=False, **options)
 
 

@@ -1,5 +1,6 @@
 """Hostile and unusual files, made in memory with Pillow and raw bytes."""
 
+import functools
 import io
 import os
 import random
@@ -122,3 +123,73 @@ def fetch(client, url):
     """GET an absolute link of the API through a test client."""
     parts = urlsplit(url)
     return client.get(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def packed_row(samples, bit_depth):
+    """Return PNG samples packed into bytes: bits for 1 to 4, big-endian 16."""
+    if bit_depth == 16:
+        return struct.pack(f">{len(samples)}H", *samples)
+    if bit_depth == 8:
+        return bytes(samples)
+    per_byte = 8 // bit_depth
+    padded = list(samples) + [0] * (-len(samples) % per_byte)
+    packed = bytearray()
+    for start in range(0, len(padded), per_byte):
+        byte = 0
+        for sample in padded[start : start + per_byte]:
+            byte = (byte << bit_depth) | sample
+        packed.append(byte)
+    return bytes(packed)
+
+
+def png_image(
+    size, bit_depth, colour_type, row, *, before_idat=(), after_idat=(), level=9
+):
+    """Return a PNG of `size` whose every row is `row` (packed, no filter byte).
+
+    The pixel data is compressed row by row, so an image of hundreds of
+    megapixels costs no more memory to make than one row. `before_idat` and
+    `after_idat` are whole chunks placed around the pixel data.
+    """
+    width, height = size
+    header = struct.pack(">IIBBBBB", width, height, bit_depth, colour_type, 0, 0, 0)
+    compressor = zlib.compressobj(level)
+    line = b"\x00" + row
+    pixels = b"".join(compressor.compress(line) for _ in range(height))
+    pixels += compressor.flush()
+    return b"".join(
+        [
+            PNG_SIGNATURE,
+            png_chunk(b"IHDR", header),
+            *before_idat,
+            png_chunk(b"IDAT", pixels),
+            *after_idat,
+            png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+def two_part_png(size, bit_depth, colour_type, left, right, **chunks):
+    """Return a PNG whose left half holds the samples `left`, its right `right`."""
+    width, _ = size
+    half = width // 2
+    samples = list(left) * half + list(right) * (width - half)
+    return png_image(
+        size, bit_depth, colour_type, packed_row(samples, bit_depth), **chunks
+    )
+
+
+@functools.cache
+def zlib_bomb(size):
+    """Return a zlib stream of `size` zero bytes, made without holding them."""
+    compressor = zlib.compressobj(9)
+    block = bytes(1024 * 1024)
+    parts = [compressor.compress(block) for _ in range(size // len(block))]
+    parts.append(compressor.compress(bytes(size % len(block))))
+    return b"".join(parts) + compressor.flush()
+
+
+def jpeg_with_size(jpeg, width, height):
+    """Return `jpeg` with the size in its frame header changed."""
+    at = jpeg.index(b"\xff\xc0") + 5
+    return jpeg[:at] + struct.pack(">HH", height, width) + jpeg[at + 4 :]
