@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -99,8 +100,10 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"gunicorn exited: {self.log()}")
             try:
-                with urllib.request.urlopen(f"{self.url}/api/schema/", timeout=2):
+                with urllib.request.urlopen(f"{self.url}/api/", timeout=2):
                     pass
+            except urllib.error.HTTPError:
+                pass  # An answer, if only 401 for want of a login: it is up.
             except OSError:
                 time.sleep(0.2)
                 continue
