@@ -18,9 +18,11 @@ from rest_framework.response import Response
 
 from tiers.grants import grants_for_tier
 
+from .delivery import presigned_redirect, stream_object
 from .filters import ImageFilter
 from .links import Link, LinkExpired, LinkInvalid, read_link
 from .models import Image
+from .objectstore import is_object_storage
 from .pagination import NewestFirstPagination
 from .serializers import (
     ExpiringLinkSerializer,
@@ -187,7 +189,11 @@ def serve_file(request, token):
         raise Http404("No such file.")
 
     location = settings.IMAGEAPI_ACCEL_REDIRECT_LOCATION
-    if location:
+    if is_object_storage(image.file.storage):
+        if settings.IMAGEAPI_S3_DELIVERY == "redirect":
+            return presigned_redirect(image, link, now)
+        response = stream_object(image, link.height)
+    elif location:
         name = rendition_name(image, link.height)
         response = accel_redirect(location, name, image)
     else:
