@@ -1,5 +1,6 @@
 """Image files in an S3 bucket, chosen by naming one (IMAGEAPI_S3_BUCKET)."""
 
+import mimetypes
 import posixpath
 
 from botocore.config import Config
@@ -51,6 +52,15 @@ class ImageObjectStorage(S3Storage):
 
     def get_default_settings(self):
         return {**super().get_default_settings(), "public_endpoint_url": None}
+
+    def get_object_parameters(self, name):
+        # The type follows the extension, which the storage chose from the
+        # format the upload check found, never what the client sent.
+        params = super().get_object_parameters(name)
+        content_type, _ = mimetypes.guess_type(name)
+        if content_type:
+            params["ContentType"] = content_type
+        return params
 
     def get_available_name(self, name, max_length=None):
         if is_thumbnail_name(name):

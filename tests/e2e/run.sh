@@ -30,7 +30,7 @@ export E2E_DB_PORT=$PG_PORT
 
 # redis: compose's command with loopback address and port added.
 mapfile -t redis_command < <(stack command redis)
-start_redis "${redis_command[@]:1}"
+start_redis redis "${redis_command[@]:1}"
 export E2E_REDIS_PORT=$REDIS_PORT
 
 # web: compose's command in compose's environment, with this checkout's
