@@ -244,15 +244,29 @@ def test_backfill_makes_the_height_for_every_image_of_the_tier_in_batches(
     assert stored(other) == ["original.png"]
 
 
+@pytest.fixture
+def broker_down(settings, monkeypatch):
+    """Point the settings and the Celery app at a port nothing listens on."""
+    port = closed_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    settings.CELERY_BROKER_URL = url
+    monkeypatch.setattr(app.conf, "broker_url", url)
+    # The app keeps a pool of connections to the broker it was first given.
+    monkeypatch.setattr(app, "_pool", None)
+    monkeypatch.setattr(app.amqp, "_producer_pool", None)
+    yield port
+    app.pool.force_close_all()
+
+
 def test_a_broker_that_does_not_answer_leaves_the_upload_whole(
     premium_user,
     upload_image,
-    settings,
+    broker_down,
     caplog,
     fetch_image,
     django_capture_on_commit_callbacks,
 ):
-    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/0"
+    assert app.pool.connection.port == broker_down
 
     with caplog.at_level(logging.WARNING, logger="uploads.background"):
         with django_capture_on_commit_callbacks(execute=True):

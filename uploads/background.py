@@ -10,6 +10,7 @@ import logging
 from django.conf import settings
 from django.db import transaction
 from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
 
 from imageapi.celery import app
 
@@ -47,19 +48,16 @@ def queue_backfill(tier_id, heights):
 def publish(task_name, *args):
     """Send a task to the broker; return whether the broker took it.
 
-    A broker that is down is logged, never raised: what the task would have
-    made is made on first fetch instead.
+    A broker that is down or full is logged, never raised: what the task
+    would have made is made on first fetch instead.
     """
     try:
-        with app.connection_for_write(settings.CELERY_BROKER_URL) as connection:
-            app.send_task(
-                task_name,
-                args=args,
-                connection=connection,
-                retry=True,
-                retry_policy=PUBLISH_RETRY_POLICY,
-            )
-    except OperationalError:
+        # Through the app's pool of broker connections (CELERY_BROKER_URL):
+        # a connection per upload would cost more than the message.
+        app.send_task(
+            task_name, args=args, retry=True, retry_policy=PUBLISH_RETRY_POLICY
+        )
+    except (OperationalError, RedisError):
         logger.warning(
             "Could not queue %s%s: the broker did not answer. Thumbnails are "
             "made on their first fetch instead; check CELERY_BROKER_URL.",
