@@ -41,7 +41,14 @@ class Command(BaseCommand):
             options["CreateBucketConfiguration"] = {"LocationConstraint": region}
         # No ACL is given, so the bucket is private; blocking public access
         # keeps a later ACL or policy from opening it.
-        client.create_bucket(Bucket=bucket, **options)
+        try:
+            client.create_bucket(Bucket=bucket, **options)
+        except ClientError as exc:
+            # Another web process starting at the same moment was first.
+            if exc.response["Error"]["Code"] != "BucketAlreadyOwnedByYou":
+                raise CommandError(f"Bucket {bucket} not created: {exc}") from exc
+            self.stdout.write(f"Bucket {bucket} exists.")
+            return
         self._block_public_access(client, bucket)
         self.stdout.write(self.style.SUCCESS(f"Bucket {bucket} created, private."))
 
