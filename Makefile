@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres e2e test-s3 test-workers e2e-scaleout bench tls-cert \
+.PHONY: run test test-postgres e2e test-s3 test-workers e2e-scaleout bench bench-scaleout tls-cert \
 	migrate clean
 
 $(BIN)/python:
@@ -74,6 +74,12 @@ tls-cert:
 bench: $(VENV)/.installed-bench
 	bench/ensure-wrk.sh
 	$(BIN)/python -m bench
+
+# Upload, list and link figures of the embedded, production and scale-out
+# configurations; writes bench/results/scaleout.md.
+bench-scaleout: $(VENV)/.installed-scaleout
+	bench/ensure-wrk.sh
+	PYTHON=$(abspath $(BIN)/python) bench/scaleout.sh
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles .pytest_cache
