@@ -228,18 +228,25 @@ def test_backfill_makes_the_height_for_every_image_of_the_tier_in_batches(
     outsider = baker.make("tiers.User", tier=make_tier("Other", heights=[100]))
     ids = [upload_image(user, "p.png")["id"] for user in (*members, members[0])]
     other = upload_image(outsider, "p.png")["id"]
-    batches = []
-    monkeypatch.setattr(tasks, "BACKFILL_BATCH", 2)
+    batches, runs = [], []
+    monkeypatch.setattr(tasks, "BACKFILL_BATCH", 1)
+    monkeypatch.setattr(tasks, "BACKFILL_CHUNK", 2)
     monkeypatch.setattr(
         tasks.make_thumbnails_batch_task,
         "apply_async",
         lambda args: batches.append(args) or tasks.make_thumbnails_batch_task(*args),
     )
+    monkeypatch.setattr(
+        tasks.backfill_tier_task,
+        "apply_async",
+        lambda args: runs.append(args) or tasks.backfill_tier_task(*args),
+    )
 
     tasks.backfill_tier_task(tier.pk, [300])
 
-    # Uploads queued their 100 px thumbnails, which no worker made here.
-    assert sorted(len(image_ids) for image_ids, _ in batches) == [1, 2]
+    # A run of two ids queued the run for the third, after the second.
+    assert [len(image_ids) for image_ids, _ in batches] == [1, 1, 1]
+    assert [after for _, _, after in runs] == [sorted(ids)[1]]
     assert [stored(image_id) for image_id in ids] == [["300.png", "original.png"]] * 3
     assert stored(other) == ["original.png"]
 

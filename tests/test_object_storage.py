@@ -120,6 +120,15 @@ def test_the_usual_bucket_variable_works_too_and_aws_itself_needs_no_endpoint():
     assert eval(options)["access_key"] is None
 
 
+def test_an_unknown_delivery_refuses_to_start():
+    env = {**realistic_environment(), "IMAGEAPI_S3_DELIVERY": "redirects"}
+
+    result = manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "IMAGEAPI_S3_DELIVERY must be stream or redirect" in result.stderr
+
+
 def test_production_with_a_bucket_passes_check_deploy():
     env = {**realistic_environment(), "IMAGEAPI_S3_BUCKET": "imageapi-media"}
 

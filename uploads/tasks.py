@@ -23,9 +23,12 @@ from .services import delete_image_files, make_thumbnails
 
 logger = logging.getLogger(__name__)
 
-# Images per task when a tier's images are backfilled: enough to make the
-# queue short, few enough that a retried batch redoes little.
-BACKFILL_BATCH = 100
+# Images per task when a tier's images are backfilled: enough to keep the
+# queue short, few enough that a batch of the largest PNGs still ends well
+# within the task time limit and the broker's visibility timeout.
+BACKFILL_BATCH = 25
+# Image ids one backfill run reads before handing the rest to the next run.
+BACKFILL_CHUNK = 5000
 
 RETRIED_TASK = {
     "acks_late": True,
@@ -55,33 +58,33 @@ def make_thumbnails_batch_task(image_ids, heights):
 
 
 @app.task(name=BACKFILL_TIER, **RETRIED_TASK)
-def backfill_tier_task(tier_id, heights):
+def backfill_tier_task(tier_id, heights, after=None):
     """Queue the thumbnails at `heights` of every image whose owner is on a tier.
 
-    Reads only ids, a chunk at a time, so a tier of millions of images
-    costs this worker little memory; the batches go to every worker.
+    Each run reads the next BACKFILL_CHUNK ids in key order after `after`,
+    queues them in batches for every worker, then queues itself for the
+    rest: however many images the tier has, no run is long, and a retried
+    run redoes one chunk.
     """
-    image_ids = (
-        Image.objects.filter(owner__tier_id=tier_id)
-        .order_by()
-        .values_list("pk", flat=True)
-        .iterator(chunk_size=2000)
-    )
-    batch, batches = [], 0
-    for image_id in image_ids:
-        batch.append(str(image_id))
-        if len(batch) == BACKFILL_BATCH:
-            make_thumbnails_batch_task.apply_async((batch, heights))
-            batch, batches = [], batches + 1
-    if batch:
+    images = Image.objects.filter(owner__tier_id=tier_id).order_by("pk")
+    if after is not None:
+        images = images.filter(pk__gt=after)
+    image_ids = [str(pk) for pk in images.values_list("pk", flat=True)[:BACKFILL_CHUNK]]
+    for start in range(0, len(image_ids), BACKFILL_BATCH):
+        batch = image_ids[start : start + BACKFILL_BATCH]
         make_thumbnails_batch_task.apply_async((batch, heights))
-        batches += 1
+    if len(image_ids) == BACKFILL_CHUNK:
+        backfill_tier_task.apply_async((tier_id, heights, image_ids[-1]))
     logger.info(
-        "Backfill queued: tier=%s heights=%s batches=%s",
+        "Backfill queued: tier=%s heights=%s images=%s",
         tier_id,
         heights,
-        batches,
-        extra={"event": "backfill_queued", "tier_id": tier_id, "batches": batches},
+        len(image_ids),
+        extra={
+            "event": "backfill_queued",
+            "tier_id": tier_id,
+            "images": len(image_ids),
+        },
     )
 
 

@@ -8,6 +8,7 @@ production) import this one and override what differs.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from imageapi.logs import logging_config
 
@@ -132,6 +133,11 @@ IMAGEAPI_S3_BUCKET = env.str("IMAGEAPI_S3_BUCKET", default="") or env.str(
 # "redirect" answers 302 to a presigned URL of the object store that lapses
 # before the link does.
 IMAGEAPI_S3_DELIVERY = env.str("IMAGEAPI_S3_DELIVERY", default="stream")
+if IMAGEAPI_S3_DELIVERY not in ("stream", "redirect"):
+    raise ImproperlyConfigured(
+        f"IMAGEAPI_S3_DELIVERY must be stream or redirect, not "
+        f"{IMAGEAPI_S3_DELIVERY!r}."
+    )
 
 
 def object_storage(bucket):
