@@ -8,6 +8,8 @@ from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from uploads.objectstore import STORAGE_ERRORS
+
 logger = logging.getLogger(__name__)
 
 
@@ -27,7 +29,7 @@ def storage_answers():
     """List the media storage's top folder; tell whether that worked."""
     try:
         default_storage.listdir("")
-    except OSError:
+    except STORAGE_ERRORS:
         logger.warning("Health check: the media storage did not answer.", exc_info=True)
         return False
     return True

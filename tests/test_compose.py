@@ -19,8 +19,10 @@ from tests.e2e.stack import (
     LOOPBACK_KEYS,
     interpolate,
     load_compose,
+    scaleout_variables,
     service_command,
     service_environment,
+    service_healthcheck,
 )
 
 PROJECT = Path(__file__).resolve().parent.parent
@@ -30,12 +32,27 @@ COMPOSE = load_compose()
 SERVICES = COMPOSE["services"]
 # As the README makes them: `openssl rand -hex 32`.
 VARIABLES = {"SECRET_KEY": secrets.token_hex(32), "POSTGRES_PASSWORD": "pw"}
+# What .env adds to switch on the scale-out profiles, as the README shows it.
+SCALEOUT = {
+    "COMPOSE_PROFILES": "objectstore,workers",
+    "IMAGEAPI_S3_BUCKET": "imageapi",
+    "AWS_SECRET_ACCESS_KEY": secrets.token_hex(24),
+    "CELERY_BROKER_URL": "redis://broker:6379/0",
+}
+PORTS = {
+    "db": "1001",
+    "redis": "1002",
+    "web": "1003",
+    "nginx": "1004",
+    "broker": "1005",
+    "objectstore": "1006",
+}
 
 
-def env_of(service):
+def env_of(service, variables=VARIABLES):
     """Return the service's environment as compose fills it in by default."""
     return {
-        key: interpolate(value, VARIABLES)
+        key: interpolate(value, variables)
         for key, value in SERVICES[service]["environment"].items()
     }
 
@@ -77,8 +94,18 @@ def variables_read_by_the_code():
     return names
 
 
-def test_compose_has_the_four_services():
-    assert set(SERVICES) == {"db", "redis", "web", "nginx"}
+def test_compose_has_four_services_and_two_profiles_that_scale_out():
+    profiles = {name: SERVICES[name].get("profiles") for name in SERVICES}
+
+    assert profiles == {
+        "db": None,
+        "redis": None,
+        "web": None,
+        "nginx": None,
+        "worker": ["workers"],
+        "broker": ["workers"],
+        "objectstore": ["objectstore"],
+    }
 
 
 def test_web_migrates_collects_static_files_and_runs_gunicorn_with_the_deploy_config():
@@ -89,6 +116,7 @@ def test_web_migrates_collects_static_files_and_runs_gunicorn_with_the_deploy_co
     assert steps == [
         "python manage.py migrate --no-input",
         "python manage.py collectstatic --no-input",
+        "python manage.py ensure_bucket",
         "exec gunicorn -c deploy/gunicorn.conf.py",
     ]
     assert SERVICES["web"]["build"]["dockerfile"] == "deploy/Dockerfile"
@@ -119,8 +147,9 @@ def test_every_variable_compose_sets_is_read_by_the_code_and_documented():
         "FORWARDED_ALLOW_IPS",
     }
 
-    assert set(env_of("web")) <= known
-    assert set(env_of("web")) <= documented_variables()
+    for service in ("web", "worker"):
+        assert set(env_of(service)) <= known
+        assert set(env_of(service)) <= documented_variables()
 
 
 def test_every_variable_the_code_reads_is_in_the_readme_table():
@@ -218,20 +247,31 @@ def test_health_checks_use_healthz_and_gate_the_start_order():
     assert SERVICES["web"]["depends_on"] == {
         "db": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
+        # Waited for only when their profile is on.
+        "objectstore": {"condition": "service_healthy", "required": False},
+        "broker": {"condition": "service_healthy", "required": False},
     }
     assert SERVICES["nginx"]["depends_on"] == {"web": {"condition": "service_healthy"}}
+    assert SERVICES["worker"]["depends_on"] == {
+        "broker": {"condition": "service_healthy"},
+        "web": {"condition": "service_healthy"},
+    }
 
 
-def test_e2e_changes_only_addresses_and_paths_of_compose_services():
-    ports = {"db": "1001", "redis": "1002", "web": "1003", "nginx": "1004"}
+@pytest.mark.parametrize("variables", [VARIABLES, {**VARIABLES, **SCALEOUT}])
+def test_e2e_changes_only_addresses_and_paths_of_compose_services(variables):
+    app = {
+        "DATABASE_URL",
+        "CACHE_URL",
+        "MEDIA_ROOT",
+        "STATIC_ROOT",
+        "AWS_S3_ENDPOINT_URL",
+    }
+    if "CELERY_BROKER_URL" in variables:
+        app.add("CELERY_BROKER_URL")
     allowed = {
-        "web": {
-            "DATABASE_URL",
-            "CACHE_URL",
-            "GUNICORN_BIND",
-            "MEDIA_ROOT",
-            "STATIC_ROOT",
-        },
+        "web": app | {"GUNICORN_BIND"},
+        "worker": app,
         "nginx": {
             "NGINX_LISTEN",
             "NGINX_UPSTREAM",
@@ -244,8 +284,9 @@ def test_e2e_changes_only_addresses_and_paths_of_compose_services():
     }
 
     for service, keys in allowed.items():
-        loopback = service_environment(COMPOSE, service, VARIABLES, ports, "/run")
-        changed = {k for k, v in loopback.items() if v != env_of(service)[k]}
+        loopback = service_environment(COMPOSE, service, variables, PORTS, "/run")
+        compose = env_of(service, variables)
+        changed = {k for k, v in loopback.items() if v != compose[k]}
         assert changed == keys
         assert set(LOOPBACK_KEYS.get(service, {})) <= keys
         assert not any("0.0.0.0" in v or "web:" in v for v in loopback.values())
@@ -261,9 +302,114 @@ def test_e2e_starts_every_service_from_compose():
         "stack env web",
         "stack env nginx",
         "deploy/nginx.conf.template",
+        "stack command broker",
+        "stack command worker",
+        "stack env worker",
+        "stack healthcheck worker",
     ):
         assert step in script
     assert '["web"]["healthcheck"]["test"]' in script
+
+
+def test_e2e_scaleout_switches_on_what_the_readme_tells_env_to():
+    documented = set(re.findall(r"^(\w+)=", scaleout_block(), re.MULTILINE))
+    e2e = scaleout_variables({"E2E_OBJECTSTORE_SECRET": "x"})
+
+    assert documented == set(SCALEOUT)
+    assert set(e2e) == set(SCALEOUT) - {"COMPOSE_PROFILES"}
+    assert e2e["CELERY_BROKER_URL"] == SCALEOUT["CELERY_BROKER_URL"]
+    assert e2e["IMAGEAPI_S3_BUCKET"] == SCALEOUT["IMAGEAPI_S3_BUCKET"]
+    assert f"COMPOSE_PROFILES={SCALEOUT['COMPOSE_PROFILES']}" in scaleout_block()
+
+
+def scaleout_block():
+    """Return the README's .env lines that switch the scale-out profiles on."""
+    section = README[README.index("## Scale-out") :]
+    return re.search(r"```sh\n(cat >> \.env <<EOF\n.*?)```", section, re.S)[1]
+
+
+def test_without_scale_out_variables_files_stay_on_disk_and_uploads_make_thumbnails():
+    web = env_of("web")
+
+    assert web["IMAGEAPI_S3_BUCKET"] == ""
+    assert web["CELERY_BROKER_URL"] == ""
+
+
+def test_scale_out_names_the_objectstore_and_broker_services():
+    web = env_of("web", {**VARIABLES, **SCALEOUT})
+    endpoint = urlsplit(web["AWS_S3_ENDPOINT_URL"])
+    broker = urlsplit(web["CELERY_BROKER_URL"])
+    objectstore = SERVICES["objectstore"]
+
+    assert web["IMAGEAPI_S3_BUCKET"] == "imageapi"
+    assert (endpoint.hostname, endpoint.port) == ("objectstore", 9000)
+    assert objectstore["command"] == ["server", "/data", "--address", ":9000"]
+    assert (broker.scheme, broker.hostname, broker.port) == ("redis", "broker", 6379)
+    # The API signs in with the credentials the object store is started with.
+    store = {
+        key: interpolate(value, {**VARIABLES, **SCALEOUT})
+        for key, value in objectstore["environment"].items()
+    }
+    assert store == {
+        "MINIO_ROOT_USER": web["AWS_ACCESS_KEY_ID"],
+        "MINIO_ROOT_PASSWORD": web["AWS_SECRET_ACCESS_KEY"],
+    }
+    assert len(store["MINIO_ROOT_PASSWORD"]) >= 8
+
+
+def test_web_with_scale_out_switched_on_passes_check_deploy():
+    env = {
+        k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "CACHE_URL")
+    }
+    web = env_of("web", {**VARIABLES, **SCALEOUT})
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "DEBUG"],
+        cwd=PROJECT,
+        env={**env, **web},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_worker_runs_the_web_image_and_settings_with_celery():
+    web, worker = env_of("web"), env_of("worker")
+    gunicorn_only = {key for key in web if key.startswith("GUNICORN_")}
+
+    assert service_command(COMPOSE, "worker") == [
+        "celery",
+        "--app=imageapi",
+        "worker",
+        "--loglevel=INFO",
+    ]
+    assert SERVICES["worker"]["build"] == SERVICES["web"]["build"]
+    assert {k: v for k, v in web.items() if k not in gunicorn_only} == {
+        k: v for k, v in worker.items() if k != "CELERY_WORKER_CONCURRENCY"
+    } | {"FORWARDED_ALLOW_IPS": "*"}
+    # Files on disk still work with workers, on one host's volume.
+    assert mount_target("worker", "media") == worker["MEDIA_ROOT"]
+
+
+def test_worker_health_check_pings_this_worker_and_a_stop_lets_tasks_finish():
+    check = service_healthcheck(COMPOSE, "worker")
+
+    assert check[:2] == ["sh", "-c"]
+    assert "celery --app=imageapi inspect ping" in check[2]
+    assert '--destination "celery@$(hostname)"' in check[2]
+    assert SERVICES["worker"]["stop_grace_period"] == "60s"
+
+
+def test_broker_keeps_its_queue_where_the_cache_may_drop_keys():
+    broker = service_command(COMPOSE, "broker")
+    cache = service_command(COMPOSE, "redis")
+
+    assert broker[broker.index("--appendonly") + 1] == "yes"
+    assert broker[broker.index("--maxmemory-policy") + 1] == "noeviction"
+    assert cache[cache.index("--maxmemory-policy") + 1] == "allkeys-lru"
+    assert SERVICES["broker"]["volumes"] == ["broker-data:/data"]
 
 
 def test_web_image_is_slim_and_runs_as_an_unprivileged_user():

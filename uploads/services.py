@@ -9,9 +9,11 @@ from django.conf import settings
 from django.db import DatabaseError, transaction
 from imagekit.cachefiles import ImageCacheFile
 
+from .background import queue_thumbnails, thumbnails_in_background
 from .imagegenerators import SharedDecode, thumbnail_name, thumbnail_spec
 from .imaging import inspect_upload
 from .models import Image
+from .objectstore import STORAGE_ERRORS
 
 logger = logging.getLogger(__name__)
 
@@ -73,8 +75,9 @@ def store_image(owner, upload, facts, heights=()):
 
     Either the row and the file both exist afterwards, or neither does.
     Once the row is committed, the thumbnails of `heights` are made from
-    the check's decode; one that fails is left to be made on first fetch.
-    Raises ImageNotStored when the storage or the database fails.
+    the check's decode, or queued for a worker when a broker is configured;
+    one that fails is left to be made on first fetch. Raises ImageNotStored
+    when the storage or the database fails.
     """
     image = Image(
         owner=owner,
@@ -90,7 +93,7 @@ def store_image(owner, upload, facts, heights=()):
     upload.seek(0)
     try:
         image.file = storage.save(name, upload, max_length=Image.file.field.max_length)
-    except OSError as exc:
+    except STORAGE_ERRORS as exc:
         delete_folder(storage, posixpath.dirname(name))
         logger.exception("Could not write a new image of user %s.", owner.pk)
         raise ImageNotStored("The storage refused the file.") from exc
@@ -121,10 +124,12 @@ def store_image(owner, upload, facts, heights=()):
             "bytes": image.size,
         },
     )
-    if heights:
+    if heights and thumbnails_in_background():
+        queue_thumbnails(image.pk, heights)
+    elif heights:
         try:
             make_thumbnails(image, heights, decoded=facts.decoded)
-        except (OSError, ValueError):
+        except (*STORAGE_ERRORS, ValueError):
             logger.warning(
                 "Thumbnails of image %s could not be made at upload; each will "
                 "be made on its first fetch.",
@@ -152,12 +157,13 @@ def delete_folder(storage, folder):
     storage.delete(folder)
 
 
-def make_thumbnails(image, heights, decoded=None):
+def make_thumbnails(image, heights, decoded=None, force=False):
     """Make the thumbnails of `image` at `heights` that do not exist yet.
 
     All of them come from a single decode of the original: `decoded` if
     given (the upload check's), else one made when the first missing
-    thumbnail needs it. Returns the imagekit cache files, smallest first.
+    thumbnail needs it. `force` makes them whatever imagekit remembers.
+    Returns the imagekit cache files, smallest first.
     """
     heights = sorted(set(heights))
     shared = SharedDecode(image.file, heights, decoded)
@@ -166,7 +172,7 @@ def make_thumbnails(image, heights, decoded=None):
         cachefile = ImageCacheFile(
             thumbnail_spec(height)(source=image.file, shared=shared)
         )
-        cachefile.generate()
+        cachefile.generate(force=force)
         cachefiles.append(cachefile)
     return cachefiles
 

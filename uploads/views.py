@@ -20,9 +20,11 @@ from rest_framework.response import Response
 
 from tiers.grants import grants_for_tier
 
+from .delivery import presigned_redirect, stream_object
 from .filters import ImageFilter
 from .links import Link, LinkExpired, LinkInvalid, read_link
 from .models import Image
+from .objectstore import is_object_storage
 from .pagination import NewestFirstPagination
 from .parsers import UploadParser
 from .schema import FIELD_ERRORS, ErrorSerializer
@@ -253,6 +255,11 @@ def serve_file(request, token):
     if image is None or not link_allowed(link, grants_for_tier(image.tier_id)):
         raise Http404("No such file.")
 
+    if (
+        is_object_storage(image.file.storage)
+        and settings.IMAGEAPI_S3_DELIVERY == "redirect"
+    ):
+        return presigned_redirect(image, link, now)
     try:
         response = file_response(image, link.height)
     except RenditionMissing:
@@ -266,6 +273,8 @@ def serve_file(request, token):
 def file_response(image, height):
     """Return the response that sends a rendition, by nginx or by Django."""
     location = settings.IMAGEAPI_ACCEL_REDIRECT_LOCATION
+    if is_object_storage(image.file.storage):
+        return stream_object(image, height)
     if location:
         return accel_redirect(location, rendition_name(image, height), image)
     return FileResponse(

@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from imageapi.logs import logging_config
 
@@ -122,6 +123,61 @@ STORAGES = {
 # Uploads above this size are spooled to a temporary file, not kept in RAM.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
+# --- Object storage (off unless a bucket is named) --------------------------
+
+# Naming a bucket moves every image file from MEDIA_ROOT into that private
+# S3 bucket; the variables object_storage() reads matter only then.
+IMAGEAPI_S3_BUCKET = env.str("IMAGEAPI_S3_BUCKET", default="") or env.str(
+    "AWS_STORAGE_BUCKET_NAME", default=""
+)
+# How a signed link hands out a file from the bucket once it has checked the
+# signature and the tier: "stream" sends the bytes through this server,
+# "redirect" answers 302 to a presigned URL of the object store that lapses
+# before the link does.
+IMAGEAPI_S3_DELIVERY = env.str("IMAGEAPI_S3_DELIVERY", default="stream")
+if IMAGEAPI_S3_DELIVERY not in ("stream", "redirect"):
+    raise ImproperlyConfigured(
+        f"IMAGEAPI_S3_DELIVERY must be stream or redirect, not "
+        f"{IMAGEAPI_S3_DELIVERY!r}."
+    )
+
+
+def object_storage(bucket):
+    """Return the STORAGES entry for image files kept in a private S3 bucket.
+
+    Credentials left empty fall back on boto3's own lookup, such as the
+    machine's instance role.
+    """
+    endpoint_url = env.str("AWS_S3_ENDPOINT_URL", default="")
+    return {
+        "BACKEND": "uploads.objectstore.ImageObjectStorage",
+        "OPTIONS": {
+            "bucket_name": bucket,
+            "endpoint_url": endpoint_url or None,
+            "public_endpoint_url": (
+                env.str("IMAGEAPI_S3_PUBLIC_ENDPOINT_URL", default="") or None
+            ),
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "access_key": env.str("AWS_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env.str("AWS_SECRET_ACCESS_KEY", default="") or None,
+            # Objects carry no ACL of their own, so they are exactly as
+            # private as the bucket: every read goes through a signed link.
+            "default_acl": None,
+            "querystring_auth": True,
+            # An original never replaces another object; a thumbnail may
+            # replace itself (see ImageObjectStorage).
+            "file_overwrite": False,
+            "signature_version": "s3v4",
+            # S3-compatible servers reached by a plain host name, such as
+            # compose's objectstore, only answer path-style requests.
+            "addressing_style": "path" if endpoint_url else None,
+        },
+    }
+
+
+if IMAGEAPI_S3_BUCKET:
+    STORAGES["default"] = object_storage(IMAGEAPI_S3_BUCKET)
+
 # --- REST framework ---------------------------------------------------------
 
 REST_FRAMEWORK = {
@@ -196,6 +252,53 @@ IMAGEAPI_LOCK_DIR = env.str(
 # (CACHE_URL) or each worker counts on its own.
 IMAGEAPI_UPLOAD_RATE = env.str("IMAGEAPI_UPLOAD_RATE", default="60/min")
 IMAGEAPI_LINK_RATE = env.str("IMAGEAPI_LINK_RATE", default="120/min")
+
+# --- Background thumbnails (off unless a broker is named) -------------------
+
+# Naming a broker, e.g. redis://broker:6379/0, hands thumbnails to Celery
+# workers (`celery --app=imageapi worker`); left empty, an upload makes its
+# thumbnails itself, after its row is committed.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+
+
+def broker_transport_options(visibility_timeout):
+    """Return the Redis transport's options for a given visibility timeout.
+
+    A task a worker took stays invisible to the others this many seconds
+    unless acknowledged; past that, a worker that vanished without a word
+    (SIGKILL, a lost machine) has its task handed to another one.
+    """
+    return {
+        "visibility_timeout": visibility_timeout,
+        # Look for such tasks often enough that the timeout, not the sweep,
+        # decides how long they wait.
+        "unacked_restore_interval": max(1, min(10, visibility_timeout // 10)),
+        "unacked_restore_throttle": 1,
+        # A broker that stopped answering fails an upload's publish quickly
+        # instead of holding the request.
+        "socket_connect_timeout": 3,
+        "socket_timeout": 30,
+    }
+
+
+# Longer than the time limit plus the longest retry countdown, or a slow
+# task would be handed out twice (harmless, since tasks are idempotent).
+CELERY_BROKER_TRANSPORT_OPTIONS = broker_transport_options(
+    env.int("CELERY_VISIBILITY_TIMEOUT", default=600)
+)
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Acknowledged once done, and given back when the process running it dies:
+# a worker killed mid-task loses nothing.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_TIME_LIMIT = 300
+# Each process takes one task at a time, so a long one holds up nothing else.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", default=0) or None
+CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000
+# Log lines go through LOGGING below, as in the web processes.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Logging ----------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 tests/e2e/run.sh runs this with the web service's environment, once
 PostgreSQL, Redis, gunicorn and nginx answer. Photos come from
-E2E_SAMPLES when that folder exists, otherwise they are made here.
+E2E_SAMPLES when that folder exists, otherwise they are made here. With
+E2E_SCALEOUT=1 files live in a bucket and a Celery worker makes the
+thumbnails; the steps that say so check both.
 """
 
 import http.cookiejar
@@ -18,6 +20,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 
@@ -33,6 +36,8 @@ SHOWN_HEADERS = (
     "Last-Modified",
 )
 PASSWORDS = {name: secrets.token_urlsafe(16) for name in ("admin", "ent", "prem")}
+SCALEOUT = os.environ.get("E2E_SCALEOUT") == "1"
+WORKER_SECONDS = 120
 
 
 class Failure(Exception):
@@ -156,10 +161,21 @@ def synthesised_photos():
 class Run:
     """The scenario, one method per step; later steps use what earlier found."""
 
+    # Steps that hold only for files on disk sent by nginx, or only for the
+    # scale-out configuration; every other step runs in both.
+    FILESYSTEM_ONLY = ("bytes_came_from_nginx_not_gunicorn",)
+    SCALEOUT_ONLY = (
+        "a_worker_makes_every_thumbnail",
+        "files_are_private_objects_in_the_bucket",
+        "bytes_came_from_the_bucket_through_gunicorn",
+        "deleting_an_image_removes_its_objects",
+    )
+
     def __init__(self):
         self.uploaded = {}
         self.fetched_links = []
         self.secrets = list(PASSWORDS.values())
+        self.other_uploads = 1
 
     def health_check_answers_through_nginx(self):
         status, _, body = Client().json("GET", "/healthz")
@@ -202,6 +218,19 @@ class Run:
         check(status == 201, f"premium upload: {status} {body}")
         self.premium_image = body
         print(f"  uploaded {len(self.uploaded) + 1} photos")
+
+    def a_worker_makes_every_thumbnail(self):
+        expected = {*self.uploaded, self.premium_image["id"]}
+        made = wait_for_events(
+            os.environ["E2E_WORKER_LOG"], "thumbnails_made", expected
+        )
+        web_pids = {line["pid"] for line in json_lines(os.environ["E2E_WEB_LOG"])}
+        worker_pids = {line["pid"] for line in made}
+        check(not worker_pids & web_pids, "thumbnails made by a web process")
+        print(
+            f"  {len(worker_pids)} worker processes made the thumbnails of "
+            f"{len(expected)} images"
+        )
 
     def bad_uploads_are_refused_with_reasons(self):
         gif = io.BytesIO()
@@ -281,6 +310,64 @@ class Run:
         status, _, _ = Client().send("GET", accel)
         check(status == 404, f"internal location reachable from outside: {status}")
 
+    def files_are_private_objects_in_the_bucket(self):
+        client, bucket = bucket_client()
+        folders = image_folders([image["id"] for image in self.listing])
+        for image in self.listing:
+            folder = folders[image["id"]]
+            names = sorted(
+                key.rsplit("/", 1)[1] for key in keys(client, bucket, folder)
+            )
+            extension = "jpg" if image["format"] == "jpeg" else "png"
+            wanted = sorted(
+                [f"original.{extension}"]
+                + [f"{height}.{extension}" for height in image["thumbnails"]]
+            )
+            check(names == wanted, f"objects of {image['id']}: {names}")
+        key = keys(client, bucket, folders[image["id"]])[0]
+        endpoint = os.environ["AWS_S3_ENDPOINT_URL"]
+        try:
+            urllib.request.urlopen(f"{endpoint}/{bucket}/{key}", timeout=30)
+            raise Failure("an object is readable without a signature")
+        except urllib.error.HTTPError as error:
+            check(error.code == 403, f"unsigned GET: {error.code}")
+        media = Path(os.environ["MEDIA_ROOT"])
+        check(not any(media.rglob("*.*")), "files were written to MEDIA_ROOT")
+
+    def bytes_came_from_the_bucket_through_gunicorn(self):
+        app = {
+            line["request_id"]: line
+            for line in json_lines(os.environ["E2E_WEB_LOG"])
+            if line.get("event") == "request" and line["path"].startswith("/files/")
+        }
+        nginx = [
+            line
+            for line in json_lines(os.environ["E2E_NGINX_LOG"])
+            if line["path"] == "/files/[link]" and line["status"] == "200"
+        ]
+        check(len(nginx) >= len(self.fetched_links), "nginx logged too few fetches")
+        for line in nginx:
+            answer = app.get(line["request_id"])
+            check(answer is not None, f"no app line for {line['request_id']}")
+            # Streamed from the bucket: gunicorn sent every byte nginx did.
+            check(int(line["bytes"]) == answer["bytes"] > 0, f"{line} {answer}")
+
+    def deleting_an_image_removes_its_objects(self):
+        client, bucket = bucket_client()
+        status, _, body = self.clients["ent"].upload("doomed.png", photos()[-1][1])
+        check(status == 201, f"upload to delete: {status}")
+        self.other_uploads += 1
+        wait_for_events(os.environ["E2E_WORKER_LOG"], "thumbnails_made", {body["id"]})
+        folder = image_folders([body["id"]])[body["id"]]
+        check(len(keys(client, bucket, folder)) == 3, "original and thumbnails")
+
+        status, _, _ = self.clients["ent"].send("DELETE", body["url"])
+        check(status == 204, f"delete: {status}")
+        deadline = time.monotonic() + 30
+        while keys(client, bucket, folder) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        check(keys(client, bucket, folder) == [], "objects outlived their image")
+
     def expiring_links_work_and_expire(self):
         image = self.listing[0]
         for payload in ({"expires_in": 300}, {"expires_in": 300, "height": 200}):
@@ -314,8 +401,12 @@ class Run:
                 f"tier.original_link = {grant}; tier.save()\n"
                 "print(json.dumps(True))"
             )
-            for _ in range(12):
-                status, _, body = self.clients["prem"].json("GET", detail)
+            # Four at a time, so that every gunicorn worker answers some:
+            # one after another, a single idle worker may take them all.
+            with ThreadPoolExecutor(max_workers=4) as pool:
+                answers = list(pool.map(self.premium_detail, [detail] * 12))
+            for status, _, body in answers:
+                check(status == 200, f"detail: {status}")
                 check(("original" in body) == grant, f"stale tier: {body}")
             status, _, _ = Client().send("GET", old_original)
             check(status == (200 if grant else 404), f"old original link: {status}")
@@ -327,6 +418,12 @@ class Run:
         }
         check(len(workers) >= 2, f"only worker(s) {workers} answered")
         print(f"  {len(workers)} gunicorn workers saw the edit at once")
+
+    def premium_detail(self, url):
+        """GET `url` as the premium user, on a connection of its own."""
+        client = Client()
+        client.headers = self.clients["prem"].headers
+        return client.json("GET", url)
 
     def admin_login_works_over_https(self):
         client = Client()
@@ -365,7 +462,8 @@ class Run:
             check(line.startswith("{") and json.loads(line), f"not JSON: {line}")
         lines = json_lines(os.environ["E2E_WEB_LOG"])
         events = [line.get("event") for line in lines]
-        check(events.count("image_stored") == len(self.uploaded) + 1, "image_stored")
+        stored = len(self.uploaded) + self.other_uploads
+        check(events.count("image_stored") == stored, "image_stored")
         check(events.count("link_issued") == 2, "link_issued")
         reasons = {
             line.get("reason")
@@ -377,10 +475,60 @@ class Run:
             urllib.parse.urlparse(url).path[len("/files/") :]
             for url in self.fetched_links
         ]
-        for path in (os.environ["E2E_WEB_LOG"], os.environ["E2E_NGINX_LOG"]):
+        logs = [os.environ["E2E_WEB_LOG"], os.environ["E2E_NGINX_LOG"]]
+        if SCALEOUT:
+            logs.append(os.environ["E2E_WORKER_LOG"])
+        for path in logs:
             text = Path(path).read_text()
-            for secret in [*self.secrets, *tokens, os.environ["SECRET_KEY"]]:
+            known = [*self.secrets, *tokens, os.environ["SECRET_KEY"]]
+            if SCALEOUT:
+                known.append(os.environ["AWS_SECRET_ACCESS_KEY"])
+            for secret in known:
                 check(secret not in text, f"a secret or link token is in {path}")
+
+
+def wait_for_events(path, event, image_ids, seconds=WORKER_SECONDS):
+    """Wait until a log has `event` for every one of the images; return those lines."""
+    deadline = time.monotonic() + seconds
+    while True:
+        lines = [
+            line
+            for line in json_lines(path)
+            if line.get("event") == event and line.get("image_id") in image_ids
+        ]
+        if {line["image_id"] for line in lines} == set(image_ids):
+            return lines
+        if time.monotonic() > deadline:
+            raise Failure(f"{event} logged for {len(lines)} of {len(image_ids)} images")
+        time.sleep(0.5)
+
+
+def bucket_client():
+    """Return (boto3 client, bucket name) as the web service's settings give them."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        endpoint_url=os.environ["AWS_S3_ENDPOINT_URL"],
+        region_name=os.environ["AWS_S3_REGION_NAME"],
+        aws_access_key_id=os.environ["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=os.environ["AWS_SECRET_ACCESS_KEY"],
+    )
+    return client, os.environ["IMAGEAPI_S3_BUCKET"]
+
+
+def image_folders(image_ids):
+    """Return the bucket folder of each image, as the database records it."""
+    return shell(
+        "import json; from uploads.models import Image\n"
+        f"rows = Image.objects.filter(pk__in={image_ids!r})\n"
+        "print(json.dumps({str(row.pk): row.folder + '/' for row in rows}))"
+    )
+
+
+def keys(client, bucket, prefix):
+    answer = client.list_objects_v2(Bucket=bucket, Prefix=prefix)
+    return sorted(entry["Key"] for entry in answer.get("Contents", ()))
 
 
 def json_lines(path):
@@ -402,10 +550,12 @@ def iso_seconds(text):
 
 def main():
     run = Run()
+    skipped = {"fetch", "premium_detail", "FILESYSTEM_ONLY", "SCALEOUT_ONLY"}
+    skipped.update(Run.FILESYSTEM_ONLY if SCALEOUT else Run.SCALEOUT_ONLY)
     steps = [
         getattr(run, name)
         for name in vars(Run)
-        if not name.startswith("_") and name not in ("fetch",)
+        if not name.startswith("_") and name not in skipped
     ]
     passed = 0
     for step in steps:

@@ -129,15 +129,30 @@ stop_postgres() {
         --timeout=30 stop >/dev/null
 }
 
-# start_redis [ARGS...]: redis-server with ARGS; sets REDIS_PORT.
+# start_redis NAME [ARGS...]: a redis-server called NAME with ARGS, its files
+# in a folder of its own; sets REDIS_PORT.
 start_redis() {
+    local name=$1
+    shift
     REDIS_PORT=$(free_port)
+    mkdir -p "$STACK_DIR/$name"
     redis-server "$@" --bind 127.0.0.1 --port "$REDIS_PORT" --daemonize yes \
-        --pidfile "$STACK_DIR/redis.pid" --logfile "$STACK_DIR/redis.log" \
-        --dir "$STACK_DIR"
-    STOP_ACTIONS+=("stop_pid \$(cat '$STACK_DIR/redis.pid' 2>/dev/null || echo 0)")
+        --pidfile "$STACK_DIR/$name.pid" --logfile "$STACK_DIR/$name.log" \
+        --dir "$STACK_DIR/$name"
+    STOP_ACTIONS+=("stop_pid \$(cat '$STACK_DIR/$name.pid' 2>/dev/null || echo 0)")
     wait_for 30 redis-cli -p "$REDIS_PORT" ping
-    log "Redis $(redis-server --version | awk '{print $3}' | sed 's/^v=//') on 127.0.0.1:$REDIS_PORT"
+    log "Redis ($name) $(redis-server --version | awk '{print $3}' | sed 's/^v=//') on 127.0.0.1:$REDIS_PORT"
+}
+
+# start_moto: moto's standalone S3 server from the virtualenv of $PYTHON, on
+# a free port of 127.0.0.1; sets MOTO_PORT. It keeps objects in memory.
+start_moto() {
+    MOTO_PORT=$(free_port)
+    "$(dirname "$PYTHON")/moto_server" -H 127.0.0.1 -p "$MOTO_PORT" \
+        >"$STACK_DIR/moto.log" 2>&1 &
+    STOP_ACTIONS+=("stop_pid $!")
+    wait_for 30 "$PYTHON" -c "import urllib.request as r; r.urlopen('http://127.0.0.1:$MOTO_PORT/moto-api/', timeout=2)"
+    log "moto's S3 server $("$PYTHON" -c 'import moto; print(moto.__version__)') on 127.0.0.1:$MOTO_PORT"
 }
 
 # start_nginx SITE_CONF: nginx with SITE_CONF inside a minimal http block,

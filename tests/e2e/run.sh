@@ -1,23 +1,28 @@
 #!/usr/bin/env bash
-# The end-to-end run: `make e2e`.
+# The end-to-end run: `make e2e`, and with E2E_SCALEOUT=1 `make e2e-scaleout`.
 #
 # Starts PostgreSQL, Redis, the web command (migrate, collectstatic,
-# gunicorn with the production settings) and nginx with
+# ensure_bucket, gunicorn with the production settings) and nginx with
 # deploy/nginx.conf.template, all on 127.0.0.1 and each with the command
-# and environment docker-compose.yml gives it (see stack.py). drive.py then
-# uses the API through nginx. Everything stops when this script exits.
+# and environment docker-compose.yml gives it (see stack.py). The scale-out
+# run adds the broker (Redis with compose's command), the worker (compose's
+# command) and, standing in for the objectstore service's image, moto's S3
+# server. drive.py then uses the API through nginx. Everything stops when
+# this script exits.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT_DIR=$PWD
 PYTHON=${PYTHON:-$ROOT_DIR/.venv/bin/python}
 source tests/e2e/lib.sh
 
+SCALEOUT=${E2E_SCALEOUT:-0}
 ensure_packages "${STACK_PACKAGES[@]}"
 stack_init
 
 export E2E_ROOT=$STACK_DIR
 export E2E_SECRET_KEY=$(openssl rand -hex 32)
 export E2E_POSTGRES_PASSWORD=$(openssl rand -hex 16)
+export E2E_OBJECTSTORE_SECRET=$(openssl rand -hex 24)
 export E2E_WEB_PORT=$(free_port)
 export E2E_NGINX_PORT=$(free_port)
 mkdir -p "$STACK_DIR/srv/media" "$STACK_DIR/srv/static"
@@ -30,8 +35,19 @@ export E2E_DB_PORT=$PG_PORT
 
 # redis: compose's command with loopback address and port added.
 mapfile -t redis_command < <(stack command redis)
-start_redis "${redis_command[@]:1}"
+start_redis redis "${redis_command[@]:1}"
 export E2E_REDIS_PORT=$REDIS_PORT
+
+if [ "$SCALEOUT" = 1 ]; then
+    # broker: compose's command, a Redis that keeps its queue on disk.
+    mapfile -t broker_command < <(stack command broker)
+    start_redis broker "${broker_command[@]:1}"
+    export E2E_BROKER_PORT=$REDIS_PORT
+    # objectstore: compose runs MinIO's image; moto's server speaks the same
+    # S3 API over HTTP here, with the bucket and credentials compose's give.
+    start_moto
+    export E2E_OBJECTSTORE_PORT=$MOTO_PORT
+fi
 
 # web: compose's command in compose's environment, with this checkout's
 # virtualenv first on PATH where the image has its Python.
@@ -53,6 +69,25 @@ web_healthy() {
 wait_for 120 web_healthy || { log "web never became healthy"; exit 1; }
 log "gunicorn answers /healthz on 127.0.0.1:$E2E_WEB_PORT"
 
+if [ "$SCALEOUT" = 1 ]; then
+    # worker: compose's command and environment, and its health check.
+    (
+        eval "$(stack env worker)"
+        export PATH="$ROOT_DIR/.venv/bin:$PATH"
+        mapfile -t worker_command < <(stack command worker)
+        exec "${worker_command[@]}"
+    ) >"$STACK_DIR/worker.log" 2>&1 &
+    worker_pid=$!
+    STOP_ACTIONS+=("stop_pid $worker_pid")
+    mapfile -t worker_health < <(stack healthcheck worker)
+    worker_healthy() {
+        kill -0 "$worker_pid" 2>/dev/null || exit 1
+        (eval "$(stack env worker)"; export PATH="$ROOT_DIR/.venv/bin:$PATH"; "${worker_health[@]}")
+    }
+    wait_for 120 worker_healthy || { log "the worker never answered"; exit 1; }
+    log "a Celery worker answers through the broker on 127.0.0.1:$E2E_BROKER_PORT"
+fi
+
 # nginx: the template rendered with envsubst, as the nginx image does.
 deploy/make-tls-cert.sh "$STACK_DIR/tls" localhost >/dev/null
 (
@@ -66,5 +101,6 @@ export E2E_CA_FILE=$STACK_DIR/tls/cert.pem
 export E2E_BASE_URL=https://localhost:$E2E_NGINX_PORT
 export E2E_WEB_LOG=$STACK_DIR/web.log
 export E2E_NGINX_LOG=$STACK_DIR/nginx-access.log
+export E2E_WORKER_LOG=$STACK_DIR/worker.log
 export E2E_SAMPLES=${E2E_SAMPLES:-$ROOT_DIR/../shared/samples}
 web_env python tests/e2e/drive.py

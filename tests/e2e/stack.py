@@ -6,8 +6,12 @@ changes are listed in `loopback_rewrites()` and `LOOPBACK_KEYS`: service
 addresses become ports on 127.0.0.1 and volume paths become folders of the
 run. tests/test_compose.py checks that nothing else differs.
 
-    python tests/e2e/stack.py env SERVICE     shell `export` lines
-    python tests/e2e/stack.py command SERVICE  the command, one word a line
+    python tests/e2e/stack.py env SERVICE          shell `export` lines
+    python tests/e2e/stack.py command SERVICE      the command, one word a line
+    python tests/e2e/stack.py healthcheck SERVICE  its health check, likewise
+
+With E2E_SCALEOUT=1 the run switches on what .env switches on for the
+scale-out profiles: a bucket, the object store's secret and the broker.
 """
 
 import os
@@ -55,12 +59,14 @@ def interpolate(value, variables):
 def loopback_rewrites(ports, root):
     """Return (old, new) pairs that move compose's addresses and paths here.
 
-    `ports` maps db, redis, web and nginx to ports on 127.0.0.1; `root` is
-    the run's folder.
+    `ports` maps db, redis, broker, objectstore, web and nginx to ports on
+    127.0.0.1; `root` is the run's folder.
     """
     return [
         ("db:5432", f"127.0.0.1:{ports['db']}"),
         ("redis:6379", f"127.0.0.1:{ports['redis']}"),
+        ("broker:6379", f"127.0.0.1:{ports['broker']}"),
+        ("objectstore:9000", f"127.0.0.1:{ports['objectstore']}"),
         ("web:8000", f"127.0.0.1:{ports['web']}"),
         ("0.0.0.0:8000", f"127.0.0.1:{ports['web']}"),
         ("/srv/imageapi", f"{root}/srv"),
@@ -91,6 +97,14 @@ def service_command(compose, service):
     return shlex.split(command) if isinstance(command, str) else list(command)
 
 
+def service_healthcheck(compose, service):
+    """Return the service's health check as a command, one word an item."""
+    kind, *words = compose["services"][service]["healthcheck"]["test"]
+    if kind == "CMD-SHELL":
+        words = ["sh", "-c", " ".join(words)]
+    return [word.replace("$$", "$") for word in words]
+
+
 def run_settings(environ):
     """Return (variables, ports, root) from the run's E2E_* environment."""
     variables = {
@@ -100,11 +114,22 @@ def run_settings(environ):
         "HTTPS_PORT": environ["E2E_NGINX_PORT"],
         "GUNICORN_WORKERS": environ.get("E2E_GUNICORN_WORKERS", "2"),
     }
+    if environ.get("E2E_SCALEOUT") == "1":
+        variables.update(scaleout_variables(environ))
     ports = {
-        name: environ[f"E2E_{name.upper()}_PORT"]
-        for name in ("db", "redis", "web", "nginx")
+        name: environ.get(f"E2E_{name.upper()}_PORT", "0")
+        for name in ("db", "redis", "broker", "objectstore", "web", "nginx")
     }
     return variables, ports, environ["E2E_ROOT"]
+
+
+def scaleout_variables(environ):
+    """Return what .env sets to switch on the objectstore and workers profiles."""
+    return {
+        "IMAGEAPI_S3_BUCKET": "imageapi",
+        "AWS_SECRET_ACCESS_KEY": environ["E2E_OBJECTSTORE_SECRET"],
+        "CELERY_BROKER_URL": "redis://broker:6379/0",
+    }
 
 
 def main(argv, environ):
@@ -112,6 +137,9 @@ def main(argv, environ):
     compose = load_compose()
     if what == "command":
         print("\n".join(service_command(compose, service)))
+        return 0
+    if what == "healthcheck":
+        print("\n".join(service_healthcheck(compose, service)))
         return 0
     environment = service_environment(compose, service, *run_settings(environ))
     for key, value in environment.items():
