@@ -285,9 +285,14 @@ def refusals():
         pytest.param("scan.tiff", "TIFF", NOT_ACCEPTED.format("TIFF"), id="tiff"),
         pytest.param("icon.png", "ICO", NOT_ACCEPTED.format("ICO"), id="ico"),
         pytest.param("vector.svg", svg, NOT_ACCEPTED.format("SVG"), id="svg"),
-        pytest.param("page.png", html, NOT_AN_IMAGE.format("an HTML document"), id="html"),
         pytest.param(
-            "notes.png", b"just some text\n", NOT_AN_IMAGE.format("a text file"), id="text"
+            "page.png", html, NOT_AN_IMAGE.format("an HTML document"), id="html"
+        ),
+        pytest.param(
+            "notes.png",
+            b"just some text\n",
+            NOT_AN_IMAGE.format("a text file"),
+            id="text",
         ),
         pytest.param("empty.png", b"", "The submitted file is empty.", id="empty"),
     ]
