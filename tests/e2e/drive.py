@@ -280,7 +280,8 @@ class Run:
         self.fetched_links.append(url)
         return content
 
-    def bytes_came_from_nginx_not_gunicorn(self):
+    def _file_fetches(self):
+        """Return (nginx's line, the app's line) of every link fetched."""
         app = {
             line["request_id"]: line
             for line in json_lines(os.environ["E2E_WEB_LOG"])
@@ -292,9 +293,15 @@ class Run:
             if line["path"] == "/files/[link]" and line["status"] == "200"
         ]
         check(len(nginx) >= len(self.fetched_links), "nginx logged too few fetches")
+        pairs = []
         for line in nginx:
             answer = app.get(line["request_id"])
             check(answer is not None, f"no app line for {line['request_id']}")
+            pairs.append((line, answer))
+        return pairs
+
+    def bytes_came_from_nginx_not_gunicorn(self):
+        for line, answer in self._file_fetches():
             check(answer["bytes"] == 0 and int(line["bytes"]) > 0, f"{line} {answer}")
 
         direct = urllib.request.Request(
@@ -335,20 +342,7 @@ class Run:
         check(not any(media.rglob("*.*")), "files were written to MEDIA_ROOT")
 
     def bytes_came_from_the_bucket_through_gunicorn(self):
-        app = {
-            line["request_id"]: line
-            for line in json_lines(os.environ["E2E_WEB_LOG"])
-            if line.get("event") == "request" and line["path"].startswith("/files/")
-        }
-        nginx = [
-            line
-            for line in json_lines(os.environ["E2E_NGINX_LOG"])
-            if line["path"] == "/files/[link]" and line["status"] == "200"
-        ]
-        check(len(nginx) >= len(self.fetched_links), "nginx logged too few fetches")
-        for line in nginx:
-            answer = app.get(line["request_id"])
-            check(answer is not None, f"no app line for {line['request_id']}")
+        for line, answer in self._file_fetches():
             # Streamed from the bucket: gunicorn sent every byte nginx did.
             check(int(line["bytes"]) == answer["bytes"] > 0, f"{line} {answer}")
 
